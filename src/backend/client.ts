@@ -1,0 +1,122 @@
+/**
+ * The five platform calls (PLATFORM.md §5), on top of a `Transport`, each recorded in the egress log.
+ *
+ * Paths and keys are exactly the backend's: trailing slashes included, and the ingestor id spelled
+ * `injestor_id` on the wire (sic).
+ */
+import type { JsonValue } from '../config/types.js';
+import { IngestError } from '../errors.js';
+import type { EgressLog } from './egress-log.js';
+import type { BackendRequest, BackendResponse, Transport } from './transport.js';
+
+export interface RowMeta {
+  data_id: string;
+  data_intent: 'train' | 'test';
+  /** The encoded label (see `LabelEncoder`): class value, bin index, or null. */
+  label: string | number | null;
+}
+
+export interface BackendClientOptions {
+  table: string;
+  ingestorId: string;
+  intent: 'train' | 'test';
+  egress?: EgressLog;
+  /** Passed to every transport call (SIGTERM handling). */
+  signal?: AbortSignal;
+}
+
+export class BackendClient {
+  readonly #transport: Transport;
+  readonly #table: string;
+  readonly #ingestorId: string;
+  readonly #intent: 'train' | 'test';
+  readonly #egress: EgressLog | undefined;
+  readonly #signal: AbortSignal | undefined;
+  #requestCount = 0;
+
+  constructor(transport: Transport, opts: BackendClientOptions) {
+    if (opts.table === '') throw new IngestError('INTERNAL', 'BackendClient needs a table name');
+    if (opts.ingestorId === '') throw new IngestError('INTERNAL', 'BackendClient needs an ingestor id');
+    this.#transport = transport;
+    this.#table = opts.table;
+    this.#ingestorId = opts.ingestorId;
+    this.#intent = opts.intent;
+    this.#egress = opts.egress;
+    this.#signal = opts.signal;
+  }
+
+  /** Requests issued by this client (successful or not). */
+  get requestCount(): number {
+    return this.#requestCount;
+  }
+
+  /** Call 1: `POST /global_meta/<table>/`, one element per inserted row. An empty batch sends nothing. */
+  async sendRows(rows: readonly RowMeta[]): Promise<void> {
+    if (rows.length === 0) return;
+    const body: JsonValue = rows.map((r) => ({
+      data_id: r.data_id,
+      data_intent: r.data_intent,
+      label: r.label,
+      is_sample: false,
+      injestor_id: this.#ingestorId,
+    }));
+    await this.#call({ method: 'POST', path: `/global_meta/${encodeURIComponent(this.#table)}/`, body });
+  }
+
+  /** Call 2: `GET /global_meta/generate-edge-labels-meta/` (the caller skips it for masked_language_modeling). */
+  async generateEdgeLabels(): Promise<void> {
+    await this.#call({
+      method: 'GET',
+      path: '/global_meta/generate-edge-labels-meta/',
+      query: { table_name: this.#table, injestor_id: this.#ingestorId, data_intent: this.#intent },
+    });
+  }
+
+  /** Call 3: `POST /global_meta/global_metadata/`. */
+  async sendGlobalMetadata(schema: Record<string, string>, metaData: Record<string, JsonValue>): Promise<void> {
+    await this.#call({
+      method: 'POST',
+      path: '/global_meta/global_metadata/',
+      body: { table_name: this.#table, schema: { ...schema }, meta_data: { ...metaData } },
+    });
+  }
+
+  /** Call 4: `GET /global_meta/prepare/`; `dataFormat` is image, text or tabular. */
+  async prepare(category: string, dataFormat: string): Promise<void> {
+    await this.#call({
+      method: 'GET',
+      path: '/global_meta/prepare/',
+      query: { category, injestor_id: this.#ingestorId, data_format: dataFormat, data_intent: this.#intent },
+    });
+  }
+
+  /** Call 5: `POST /dataset/`; resolves with the backend's JSON answer. */
+  async registerDataset(title: string, allowFeatureModification: boolean): Promise<JsonValue> {
+    const res = await this.#call({
+      method: 'POST',
+      path: '/dataset/',
+      body: { title, allow_feature_modification: allowFeatureModification },
+    });
+    return res.body;
+  }
+
+  async #call(req: BackendRequest): Promise<BackendResponse> {
+    this.#requestCount++;
+    const base = {
+      method: req.method,
+      path: req.path,
+      query: req.query ?? null,
+      body: req.body ?? null,
+    };
+    let res: BackendResponse;
+    try {
+      res = await this.#transport.send(req, this.#signal);
+    } catch (e) {
+      const status = e instanceof IngestError && typeof e.context.status === 'number' ? e.context.status : undefined;
+      this.#egress?.record({ ...base, ...(status !== undefined ? { status } : {}), outcome: 'failed' });
+      throw e;
+    }
+    this.#egress?.record({ ...base, status: res.status, outcome: this.#transport.dryRun ? 'not-sent' : 'sent' });
+    return res;
+  }
+}

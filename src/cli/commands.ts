@@ -1,0 +1,212 @@
+import { mkdir, rm, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { v4 as uuidv4 } from 'uuid';
+import { IngestError, IngestErrors } from '../errors.js';
+import { loadPlan } from '../config/load-config.js';
+import { validateConfigFile } from '../config/validate.js';
+import { resolvePlan } from '../config/plan.js';
+import type { Plan } from '../config/types.js';
+import { BackendClient } from '../backend/client.js';
+import { DryRunTransport } from '../backend/dry-run-transport.js';
+import { EgressLog } from '../backend/egress-log.js';
+import { HttpTransport } from '../backend/http-transport.js';
+import type { Transport } from '../backend/transport.js';
+import { createLogger, type Logger } from '../log/logger.js';
+import { formatBanner } from '../report/banner.js';
+import { EXIT, exitCodeFor } from '../report/exit-codes.js';
+import { ingest, toIngestError, type IngestResult } from '../run/ingest.js';
+import { egressPreview } from '../run/egress-preview.js';
+import { LocalSink } from '../sinks/local-sink.js';
+import { MysqlSink } from '../sinks/mysql/mysql-sink.js';
+import type { RowSink } from '../sinks/types.js';
+import { parseCliArgs, USAGE, type CliArgs } from './args.js';
+import { readRuntimeEnv, requireContainerEnv, type RuntimeEnv } from './environment.js';
+import { formatProblems, writeLine } from './output.js';
+import { VERSION } from '../version.js';
+
+export interface CliIO {
+  readonly env: NodeJS.ProcessEnv;
+  readonly stdout: NodeJS.WritableStream;
+  readonly stderr: NodeJS.WritableStream & { isTTY?: boolean };
+  /** Aborted on SIGTERM/SIGINT. */
+  readonly signal?: AbortSignal;
+}
+
+/** Runs the CLI; resolves to the process exit status. Never throws. */
+export async function runCli(argv: readonly string[], io: CliIO): Promise<number> {
+  let args: CliArgs;
+  try {
+    args = parseCliArgs(argv);
+  } catch (err) {
+    writeLine(io.stderr, toIngestError(err).message);
+    return EXIT.CONFIG;
+  }
+  switch (args.command) {
+    case 'help':
+      writeLine(io.stdout, USAGE);
+      return EXIT.OK;
+    case 'version':
+      writeLine(io.stdout, VERSION);
+      return EXIT.OK;
+    case 'validate':
+      return validateCommand(args, io);
+    default:
+      return ingestCommand(args, io);
+  }
+}
+
+async function validateCommand(args: CliArgs, io: CliIO): Promise<number> {
+  const file = args.file ?? '';
+  try {
+    const { config, text } = await validateConfigFile(file);
+    resolvePlan(config, { configPath: file, configText: text, storageRoot: args.storageRoot ?? '/data/shared' });
+    if (args.json) writeLine(io.stdout, JSON.stringify({ valid: true, file, category: config.category, table: config.table }));
+    else writeLine(io.stdout, `✓ ${file} is valid: ${config.category} → table ${config.table}`);
+    return EXIT.OK;
+  } catch (err) {
+    const problems = err instanceof IngestErrors ? err.errors : [toIngestError(err)];
+    writeLine(io.stderr, `✗ ${file} is not valid (${problems.length} problem${problems.length === 1 ? '' : 's'}):`);
+    writeLine(io.stderr, formatProblems(problems, problems.length));
+    if (args.json) writeLine(io.stdout, JSON.stringify({ valid: false, file, errors: problems.map((p) => p.toJSON()) }));
+    return exitCodeFor(problems[0]?.errorClass ?? 'config');
+  }
+}
+
+/** `plan`, `run` and container mode. */
+async function ingestCommand(args: CliArgs, io: CliIO): Promise<number> {
+  const container = args.command === 'container';
+  let logger: Logger = createLogger({ pretty: false, stream: io.stderr });
+  let env: RuntimeEnv;
+  let plan: Plan;
+  try {
+    if (container) requireContainerEnv(io.env);
+    env = readRuntimeEnv(io.env, args.storageRoot);
+    logger = createLogger({ level: env.logLevel, pretty: !container && io.stderr.isTTY === true, stream: io.stderr });
+    const configPath = container ? (env.configPath ?? '') : (args.file ?? '');
+    ({ plan } = await loadPlan(configPath, { storageRoot: env.storageRoot, batchSize: env.batchSize }));
+  } catch (err) {
+    const problems = err instanceof IngestErrors ? err.errors : [toIngestError(err)];
+    writeLine(io.stderr, `✗ cannot start (${problems.length} problem${problems.length === 1 ? '' : 's'}):`);
+    writeLine(io.stderr, formatProblems(problems, problems.length));
+    if (args.json) writeLine(io.stdout, JSON.stringify({ status: 'rejected', errors: problems.map((p) => p.toJSON()) }));
+    return exitCodeFor(problems[0]?.errorClass ?? 'config');
+  }
+
+  const ingestorId = uuidv4();
+  const title = env.title ?? `${plan.category}_${ingestorId}`;
+  const reportDir = container
+    ? path.join(env.storageRoot, '.tracebloc-ingest', 'reports', plan.table, ingestorId)
+    : path.resolve(args.out ?? path.join('ingest-out', plan.table));
+  const sink: RowSink = env.mysql
+    ? new MysqlSink(plan, env.mysql, {
+        signal: io.signal,
+        onRetry: (i) => logger.warn({ attempt: i.attempt, code: i.code }, 'MySQL batch retry'),
+      })
+    : new LocalSink(plan, reportDir);
+  const egressPath = path.join(reportDir, 'egress.ndjson');
+  let transport: Transport | null = null;
+  let egress: EgressLog | null = null;
+
+  const modeLine =
+    args.command === 'plan'
+      ? `mode: plan — checks ${plan.source.configured}; writes nothing, sends nothing`
+      : `mode: ${container ? 'container' : env.mysql ? 'cluster MySQL' : 'local'} — rows → ${sink.where}; backend → ${
+          env.token ? env.backendUrl : `dry run, requests recorded in ${egressPath}`
+        }`;
+  writeLine(io.stdout, modeLine);
+  logger.info(
+    { ingestorId, correlationId: env.correlationId, table: plan.table, category: plan.category, mode: args.command },
+    'ingest starting',
+  );
+
+  let result: IngestResult;
+  try {
+    result = await ingest({
+      plan,
+      mode: args.command === 'plan' ? 'plan' : 'run',
+      sink,
+      logger,
+      ingestorId,
+      correlationId: env.correlationId,
+      title,
+      signal: io.signal,
+      tty: !container && io.stderr.isTTY ? (io.stderr as NodeJS.WriteStream) : null,
+      openBackend: async () => {
+        await mkdir(reportDir, { recursive: true });
+        await rm(egressPath, { force: true });
+        egress = await EgressLog.open(egressPath);
+        transport = env.token
+          ? new HttpTransport({
+              baseUrl: env.backendUrl,
+              token: env.token,
+              onRetry: (i) => logger.warn({ path: i.path, retry: i.retry, status: i.status, error: i.error }, 'backend retry'),
+            })
+          : new DryRunTransport();
+        return new BackendClient(transport, { table: plan.table, ingestorId, intent: plan.intent, egress });
+      },
+    });
+  } finally {
+    await sink.close().catch(() => undefined);
+  }
+  await (transport as Transport | null)?.close().catch(() => undefined);
+  await (egress as EgressLog | null)?.close().catch(() => undefined);
+  const egressRecorded = (egress as EgressLog | null) !== null;
+
+  if (result.problems.length > 0) {
+    writeLine(io.stderr, `✗ the data was refused; nothing was written (${result.problemCount} problem${result.problemCount === 1 ? '' : 's'}):`);
+    writeLine(io.stderr, formatProblems(result.problems, result.problemCount));
+  }
+  if (result.error) {
+    logger.error({ code: result.error.code, context: result.error.context }, result.error.describe());
+    writeLine(io.stderr, `✗ ${result.error.describe()}`);
+  }
+
+  if (args.command === 'plan') {
+    if (result.status === 'planned') printPlan(io, plan, result, ingestorId, title, env);
+  } else {
+    if (egressRecorded) logger.info({ egress: egressPath }, 'egress record written');
+    writeLine(io.stdout, formatBanner(ingestorId, result.counters));
+  }
+  const summary = {
+    status: result.status,
+    exit_code: result.exitCode,
+    ingestor_id: ingestorId,
+    correlation_id: env.correlationId,
+    table: plan.table,
+    category: plan.category,
+    counters: result.counters,
+    timings_ms: result.timings,
+    rows: sink.where,
+    egress: egressRecorded ? { path: egressPath } : null,
+    error: result.error?.toJSON() ?? null,
+    problems: result.problems.map((p) => p.toJSON()),
+    problem_count: result.problemCount,
+  };
+  if (egressRecorded) {
+    await writeFile(path.join(reportDir, 'summary.json'), JSON.stringify(summary, null, 2) + '\n').catch(() => undefined);
+  }
+  logger.info({ status: result.status, exitCode: result.exitCode, counters: result.counters, timings: result.timings }, 'ingest finished');
+  if (args.json) writeLine(io.stdout, JSON.stringify(summary));
+  return result.exitCode;
+}
+
+function printPlan(io: CliIO, plan: Plan, result: IngestResult, ingestorId: string, title: string, env: RuntimeEnv): void {
+  const rows = result.counters.processed;
+  const lines = [
+    `✓ ${result.counters.total} records checked, all valid${result.check?.files ? `; ${result.check.files} files checked` : ''}`,
+    '',
+    'A run would write:',
+    `  ${rows} rows → ${env.mysql ? `MySQL ${env.mysql.database}.${plan.table}` : `table ${plan.table}`}`,
+    `  columns: label, data_intent, data_id, filename, extension, annotation, ingestor_id${
+      plan.columns.length ? ', ' + plan.columns.map((c) => `${c.name} ${c.type.sql}`).join(', ') : ''
+    }`,
+  ];
+  if (result.check?.files) lines.push(`  ${result.check.files} files → ${plan.destination}/`);
+  lines.push('', 'A run would send to the backend (nothing else leaves the cluster):');
+  for (const r of egressPreview(plan, rows, result.labels, ingestorId, title)) {
+    lines.push(`  ${r.method} ${r.path}${r.query ? '?' + new URLSearchParams(r.query).toString() : ''}${r.repeat !== undefined ? `  ×${r.repeat} (${r.rows} rows)` : ''}`);
+    if (r.body !== undefined) lines.push(`      ${JSON.stringify(r.body)}`);
+    if (r.note) lines.push(`      (${r.note})`);
+  }
+  writeLine(io.stdout, lines.join('\n'));
+}

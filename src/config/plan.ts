@@ -1,0 +1,198 @@
+import { createHash } from 'node:crypto';
+import path from 'node:path';
+import { IngestError, IngestErrors } from '../errors.js';
+import { conventionFor } from './categories.js';
+import { parseSqlType } from './sql-type.js';
+import { mapConfiguredPath } from './storage-paths.js';
+import type {
+  ColumnPlan,
+  DataIdPlan,
+  ImagePlan,
+  IngestConfig,
+  JsonValue,
+  LabelPlan,
+  Plan,
+  SourcePlan,
+} from './types.js';
+
+export interface PlanOptions {
+  /** Path of the ingest.yaml (messages only). */
+  configPath: string;
+  /** The YAML text (hashed into the run record). */
+  configText: string;
+  /** Absolute or relative storage root; `/data/shared` in the container. */
+  storageRoot: string;
+  /** Rows per batch; overrides `spec.csv_options.chunk_size`. */
+  batchSize?: number;
+}
+
+/** Default cap on pixels per image: 100 megapixels (sharp's own default limit is ~268 MP). */
+export const DEFAULT_MAX_PIXELS = 100_000_000;
+export const DEFAULT_BATCH_SIZE = 1000;
+
+/**
+ * Resolves a schema-valid config into the frozen plan every later stage reads.
+ * Throws `IngestErrors` for what only the conventions can reject (unsupported categories,
+ * processors that cannot run here).
+ */
+export function resolvePlan(config: IngestConfig, options: PlanOptions): Plan {
+  const convention = conventionFor(config.category);
+  const problems: IngestError[] = [];
+  const at = (p: string) => ({ file: options.configPath, path: p });
+
+  if (!convention.supported) {
+    problems.push(
+      new IngestError(
+        'CONFIG_UNSUPPORTED_CATEGORY',
+        `category ${config.category} is not supported yet by this ingestor version; nothing was ingested`,
+        at('/category'),
+      ),
+    );
+  }
+  for (const [i, p] of (config.spec?.processors ?? []).entries()) {
+    problems.push(
+      new IngestError(
+        'CONFIG_UNSUPPORTED_CATEGORY',
+        p.script.endsWith('.py')
+          ? `processor ${p.class} is a Python script; the TypeScript ingestor cannot run it and will not ingest without it — port it to a plugin module (see README "Plugins")`
+          : `processor ${p.class}: spec.processors is not supported yet; refusing to ingest rather than skip it`,
+        at(`/spec/processors/${i}`),
+      ),
+    );
+  }
+  if (problems.length > 0) throw new IngestErrors(problems);
+
+  const storageRoot = path.resolve(options.storageRoot);
+  const source = resolveSource(config, storageRoot);
+  const columns = resolveColumns(config);
+  const label = resolveLabel(config);
+  const dataId: DataIdPlan =
+    config.data_id?.strategy === 'column' && config.data_id.column !== undefined
+      ? { strategy: 'column', column: config.data_id.column }
+      : { strategy: 'uuid' };
+  const images = convention.files === 'images' ? resolveImages(config, storageRoot, options.configPath) : null;
+  const timeColumn =
+    config.category === 'time_to_event_prediction' ? (config.time_column ?? 'time') : null;
+
+  const plan: Plan = {
+    configPath: options.configPath,
+    configHash: createHash('sha256').update(options.configText).digest('hex'),
+    category: config.category,
+    family: convention.family,
+    dataFormat: convention.family,
+    table: config.table,
+    intent: config.intent,
+    source,
+    columns,
+    label,
+    dataId,
+    images,
+    filenameColumn: convention.files === 'none' ? null : 'filename',
+    timeColumn,
+    longLabel: config.category === 'token_classification',
+    metaData: {},
+    sendsEdgeLabels: convention.labelled,
+    allowFeatureModification: convention.allowFeatureModification,
+    storageRoot,
+    destination: path.join(storageRoot, config.table),
+    batchSize: options.batchSize ?? config.spec?.csv_options?.chunk_size ?? DEFAULT_BATCH_SIZE,
+  };
+  return deepFreeze({ ...plan, metaData: resolveMetaData(plan, config) });
+}
+
+function resolveSource(config: IngestConfig, storageRoot: string): SourcePlan {
+  const csv = config.spec?.csv_options;
+  const configured = config.csv ?? config.json ?? '';
+  const quote = csv?.quotechar ?? '"';
+  return {
+    kind: config.csv !== undefined ? 'csv' : 'json',
+    path: mapConfiguredPath(configured, storageRoot),
+    configured,
+    delimiter: csv?.delimiter ?? ',',
+    quote,
+    // RFC 4180: a quote inside a quoted field is escaped by doubling it. A backslash is data
+    // unless the config names it explicitly (today's default silently ate backslashes).
+    escape: csv?.escapechar ?? quote,
+  };
+}
+
+function resolveColumns(config: IngestConfig): ColumnPlan[] {
+  return Object.entries(config.schema ?? {}).map(([name, text]) => {
+    const type = parseSqlType(text);
+    if ('error' in type) throw new IngestError('CONFIG_INVALID', type.error, { path: `/schema/${name}` });
+    return { name, type };
+  });
+}
+
+function resolveLabel(config: IngestConfig): LabelPlan | null {
+  const l = config.label;
+  if (l === undefined) return null;
+  if (typeof l === 'string') return { column: l, policy: 'passthrough' };
+  if (l.policy === 'bucket') {
+    return {
+      column: l.column,
+      policy: 'bucket',
+      strategy: l.strategy ?? 'quantile',
+      bins: l.bins ?? 10,
+      minBucketSize: l.min_bucket_size ?? 5,
+    };
+  }
+  return { column: l.column, policy: 'passthrough' };
+}
+
+function resolveImages(config: IngestConfig, storageRoot: string, configPath: string): ImagePlan {
+  const convention = conventionFor(config.category);
+  const fileOptions = config.spec?.file_options ?? {};
+  const targetSize = fileOptions.target_size ?? config.target_size ?? convention.defaultTargetSize;
+  const exactSize = fileOptions['exact_size'];
+  const maxPixels = fileOptions['max_pixels'];
+  if (exactSize !== undefined && typeof exactSize !== 'boolean') {
+    throw new IngestErrors([
+      new IngestError('CONFIG_INVALID', 'spec.file_options.exact_size must be true or false', {
+        file: configPath,
+        path: '/spec/file_options/exact_size',
+      }),
+    ]);
+  }
+  if (maxPixels !== undefined && !(typeof maxPixels === 'number' && Number.isInteger(maxPixels) && maxPixels > 0)) {
+    throw new IngestErrors([
+      new IngestError('CONFIG_INVALID', 'spec.file_options.max_pixels must be a positive integer', {
+        file: configPath,
+        path: '/spec/file_options/max_pixels',
+      }),
+    ]);
+  }
+  const configured = config.images ?? '';
+  return {
+    dir: mapConfiguredPath(configured, storageRoot),
+    configured,
+    extension: (fileOptions.extension ?? convention.defaultExtension ?? '.jpg').toLowerCase(),
+    targetSize: exactSize === false || targetSize === null ? null : [targetSize[0], targetSize[1]],
+    maxPixels: typeof maxPixels === 'number' ? maxPixels : DEFAULT_MAX_PIXELS,
+  };
+}
+
+/** `meta_data` of the global_metadata call: the category's file options and the feature schema. */
+function resolveMetaData(plan: Plan, config: IngestConfig): Record<string, JsonValue> {
+  const meta: Record<string, JsonValue> = {};
+  if (plan.images) {
+    const size = config.spec?.file_options?.target_size ?? config.target_size ?? conventionFor(plan.category).defaultTargetSize;
+    if (size) meta['target_size'] = [size[0], size[1]];
+    meta['extension'] = plan.images.extension;
+  }
+  if (config.number_of_keypoints !== undefined) meta['number_of_keypoints'] = config.number_of_keypoints;
+  if (plan.timeColumn !== null) meta['time_column'] = plan.timeColumn;
+  if (plan.family === 'tabular') {
+    meta['schema'] = Object.fromEntries(plan.columns.map((c) => [c.name, c.type.sql]));
+    meta['number_of_columns'] = plan.columns.length;
+  }
+  return meta;
+}
+
+function deepFreeze<T>(value: T): T {
+  if (value && typeof value === 'object' && !Object.isFrozen(value)) {
+    Object.freeze(value);
+    for (const v of Object.values(value)) deepFreeze(v);
+  }
+  return value;
+}

@@ -1,0 +1,57 @@
+import sharp, { type Metadata } from 'sharp';
+import { IngestError } from '../errors.js';
+import type { ImagePlan } from '../config/types.js';
+import type { ResolvedFile } from './resolve-reference.js';
+
+const FORMAT_OF_EXTENSION: Readonly<Record<string, string>> = {
+  '.jpg': 'jpeg',
+  '.jpeg': 'jpeg',
+  '.png': 'png',
+};
+
+export interface ImageInfo {
+  readonly width: number;
+  readonly height: number;
+  readonly format: string;
+}
+
+/**
+ * Reads the image header (not the pixels) and checks format, size and the pixel limit.
+ * A zero-byte, truncated-header or non-image file fails to decode.
+ */
+export async function checkImage(file: ResolvedFile, plan: ImagePlan): Promise<ImageInfo> {
+  if (file.size === 0) throw new IngestError('FILE_DECODE', 'the image file is empty (0 bytes)', { reference: file.reference });
+  let meta: Metadata;
+  try {
+    meta = await sharp(file.path, { limitInputPixels: plan.maxPixels, failOn: 'error' }).metadata();
+  } catch {
+    throw new IngestError('FILE_DECODE', 'the image cannot be decoded (corrupt or not an image)', {
+      reference: file.reference,
+    });
+  }
+  const { width, height, format } = meta;
+  if (!width || !height || !format) {
+    throw new IngestError('FILE_DECODE', 'the image header has no size', { reference: file.reference });
+  }
+  if (width * height > plan.maxPixels) {
+    throw new IngestError(
+      'FILE_TOO_LARGE',
+      `the image has ${width}x${height} pixels, over the limit of ${plan.maxPixels} (decompression bomb guard)`,
+      { reference: file.reference },
+    );
+  }
+  const expected = FORMAT_OF_EXTENSION[file.extension];
+  if (expected !== undefined && expected !== format) {
+    throw new IngestError('FILE_EXTENSION', `the file is a ${format} image but is named ${file.extension}`, {
+      reference: file.reference,
+    });
+  }
+  if (plan.targetSize && (width !== plan.targetSize[0] || height !== plan.targetSize[1])) {
+    throw new IngestError(
+      'FILE_SIZE_MISMATCH',
+      `the image is ${width}x${height}; the dataset requires ${plan.targetSize[0]}x${plan.targetSize[1]} (width x height) — set spec.file_options.target_size or exact_size: false`,
+      { reference: file.reference },
+    );
+  }
+  return { width, height, format };
+}

@@ -1,0 +1,121 @@
+import type { Logger } from 'pino';
+import { IngestError } from '../errors.js';
+import type { Plan } from '../config/types.js';
+import { fileHandlerFor } from '../files/file-handler.js';
+import { checkDestinationEmpty } from '../files/destination.js';
+import { RecordChecker } from '../records/record-checker.js';
+import { SequenceChecks } from '../records/sequence-checks.js';
+import { openSource } from '../sources/open-source.js';
+import { Progress } from '../log/progress.js';
+import { LabelValues } from './label-values.js';
+import { TaskWindow } from './task-window.js';
+
+/** Errors kept for the report; counting goes on past it. */
+export const MAX_REPORTED_ERRORS = 100;
+
+export interface CheckResult {
+  /** Records found. */
+  readonly total: number;
+  /** Records that passed every check. */
+  readonly valid: number;
+  /** The first MAX_REPORTED_ERRORS problems, in source order. */
+  readonly errors: readonly IngestError[];
+  /** How many problems in all. */
+  readonly errorCount: number;
+  /** Label numbers of valid records (bucket policy only). */
+  readonly labels: Float64Array | null;
+  /** Distinct files referenced. */
+  readonly files: number;
+}
+
+export interface CheckPassOptions {
+  logger: Logger;
+  signal?: AbortSignal;
+  tty?: NodeJS.WriteStream | null;
+  /** Parallel file checks (sharp runs them on its thread pool). */
+  fileConcurrency?: number;
+}
+
+/**
+ * Pass 1: reads every record and checks every cell and every referenced file, writing nothing.
+ * Collects all problems (not just the first) and the label statistics the bucket policy needs.
+ */
+export async function checkPass(plan: Plan, options: CheckPassOptions): Promise<CheckResult> {
+  const problems: IngestError[] = [];
+  let errorCount = 0;
+  const report = (errs: readonly IngestError[]) => {
+    errorCount += errs.length;
+    for (const e of errs) if (problems.length < MAX_REPORTED_ERRORS) problems.push(e);
+  };
+
+  const checker = new RecordChecker(plan);
+  const sequence = new SequenceChecks(plan);
+  const files = fileHandlerFor(plan);
+  const labels = plan.label?.policy === 'bucket' ? new LabelValues() : null;
+  const window = new TaskWindow(options.fileConcurrency ?? 8);
+  const progress = new Progress('check', null, options.logger, options.tty ?? null);
+  const distinctFiles = new Set<string>();
+
+  await checkDestinationEmpty(plan.destination);
+  await files?.open();
+  const source = await openSource(plan.source, checker.wanted);
+  let total = 0;
+  let valid = 0;
+  try {
+    for await (const record of source.records) {
+      if (options.signal?.aborted) throw new IngestError('INTERRUPTED', 'interrupted during the check pass');
+      total++;
+      progress.update(total);
+      const cells = checker.check(record);
+      if (Array.isArray(cells)) {
+        report(cells);
+        continue;
+      }
+      const seqProblems = sequence.check(cells);
+      if (seqProblems) {
+        report(seqProblems);
+        continue;
+      }
+      if (files && cells.fileReference !== null) {
+        const reference = cells.fileReference;
+        const labelNumber = cells.labelNumber;
+        await window.add(async () => {
+          try {
+            const file = await files.check(reference);
+            distinctFiles.add(file.path);
+            valid++;
+            labels?.push(labelNumber);
+          } catch (err) {
+            report([locate(err, plan, record.row, reference)]);
+          }
+        });
+        continue;
+      }
+      valid++;
+      labels?.push(cells.labelNumber);
+    }
+    await window.drain();
+  } finally {
+    await source.close();
+  }
+  progress.end(total);
+  if (total === 0) {
+    report([new IngestError('SOURCE_EMPTY', 'the source has a header but no records', { file: plan.source.configured })]);
+  }
+  problems.sort((a, b) => (a.context.row ?? 0) - (b.context.row ?? 0));
+  return { total, valid, errors: problems, errorCount, labels: labels?.take() ?? null, files: distinctFiles.size };
+}
+
+/** Adds the record's row and the file column to a file error. */
+function locate(err: unknown, plan: Plan, row: number, reference: string): IngestError {
+  if (err instanceof IngestError) {
+    return new IngestError(err.code, err.message, {
+      ...err.context,
+      file: plan.source.configured,
+      row,
+      field: plan.filenameColumn ?? undefined,
+      reference,
+    });
+  }
+  return new IngestError('FILE_DECODE', 'the file cannot be checked', { file: plan.source.configured, row, reference });
+}

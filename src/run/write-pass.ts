@@ -1,0 +1,137 @@
+import type { Logger } from 'pino';
+import { IngestError } from '../errors.js';
+import type { Plan } from '../config/types.js';
+import type { BackendClient, RowMeta } from '../backend/client.js';
+import { createDestination } from '../files/destination.js';
+import { fileHandlerFor } from '../files/file-handler.js';
+import type { ResolvedFile } from '../files/resolve-reference.js';
+import type { DataIdAssigner } from '../keys/data-id.js';
+import type { LabelEncoder } from '../labels/policy.js';
+import { Progress } from '../log/progress.js';
+import { RecordChecker } from '../records/record-checker.js';
+import { SequenceChecks } from '../records/sequence-checks.js';
+import type { Counters } from '../report/counters.js';
+import type { OutRow, RowSink } from '../sinks/types.js';
+import { openSource } from '../sources/open-source.js';
+import { TaskWindow } from './task-window.js';
+
+export interface WritePassOptions {
+  plan: Plan;
+  sink: RowSink;
+  backend: BackendClient;
+  keys: DataIdAssigner;
+  labels: LabelEncoder | null;
+  counters: Counters;
+  logger: Logger;
+  signal?: AbortSignal;
+  tty?: NodeJS.WriteStream | null;
+  fileConcurrency?: number;
+}
+
+interface Batch {
+  rows: OutRow[];
+  meta: RowMeta[];
+  files: ResolvedFile[];
+}
+
+/**
+ * Pass 2: the same reader and checks as pass 1, then key, label, batch; per batch copy its files,
+ * commit its rows, send its metadata — in that order, so no row exists without its files and no
+ * metadata leaves for a row that is not committed. The reader is pulled only as fast as batches
+ * are written (backpressure from MySQL and the backend reaches the source).
+ * Stops at a batch boundary when `signal` aborts.
+ */
+export async function writePass(o: WritePassOptions): Promise<void> {
+  const { plan, counters } = o;
+  const checker = new RecordChecker(plan);
+  const sequence = new SequenceChecks(plan);
+  const files = fileHandlerFor(plan);
+  const progress = new Progress('write', counters.total, o.logger, o.tty ?? null);
+  if (files) {
+    await createDestination(plan.destination);
+    await files.open();
+  }
+  const source = await openSource(plan.source, checker.wanted);
+  let batch: Batch = { rows: [], meta: [], files: [] };
+  try {
+    for await (const record of source.records) {
+      if (o.signal?.aborted) break;
+      const cells = checker.check(record);
+      const problems = Array.isArray(cells) ? cells : sequence.check(cells);
+      if (problems || Array.isArray(cells)) {
+        throw changedSince(problems?.[0], plan, record.row);
+      }
+      let file: ResolvedFile | null = null;
+      if (files && cells.fileReference !== null) {
+        try {
+          file = await files.resolve(cells.fileReference);
+        } catch (err) {
+          throw changedSince(err instanceof IngestError ? err : undefined, plan, record.row);
+        }
+      }
+      const dataId = o.keys.assign(cells.dataIdSource);
+      batch.rows.push({
+        dataId,
+        label: cells.label,
+        filename: file?.stem ?? null,
+        extension: file?.extension ?? null,
+        annotation: cells.annotation,
+        values: cells.values,
+      });
+      batch.meta.push({
+        data_id: dataId,
+        data_intent: plan.intent,
+        label: o.labels ? o.labels.encode(cells.label ?? '') : null,
+      });
+      if (file) batch.files.push(file);
+      counters.processed++;
+      if (batch.rows.length >= plan.batchSize) {
+        await flush(batch, o, files);
+        batch = { rows: [], meta: [], files: [] };
+        progress.update(counters.inserted);
+      }
+    }
+    if (batch.rows.length > 0 && !o.signal?.aborted) await flush(batch, o, files);
+  } finally {
+    await source.close();
+    progress.end(counters.inserted);
+  }
+}
+
+async function flush(batch: Batch, o: WritePassOptions, files: ReturnType<typeof fileHandlerFor>): Promise<void> {
+  const { counters } = o;
+  if (files && batch.files.length > 0) {
+    const window = new TaskWindow(o.fileConcurrency ?? 8);
+    let failure: unknown = null;
+    for (const f of batch.files) {
+      await window.add(() =>
+        files.copy(f).catch((err: unknown) => {
+          failure ??= err;
+        }),
+      );
+    }
+    await window.drain();
+    if (failure !== null) {
+      counters.fileFailures += batch.rows.length;
+      throw failure;
+    }
+  }
+  try {
+    await o.sink.write(batch.rows);
+  } catch (err) {
+    counters.failedInserts += batch.rows.length;
+    throw err;
+  }
+  counters.inserted += batch.rows.length;
+  await o.backend.sendRows(batch.meta);
+  counters.sent += batch.meta.length;
+}
+
+/** The source or a file changed between the passes: refuse rather than write what was not checked. */
+function changedSince(first: IngestError | undefined, plan: Plan, row: number): IngestError {
+  return new IngestError(
+    first?.code ?? 'SOURCE_UNREADABLE',
+    `the data changed between the check pass and the write pass: ${first?.message ?? 'the record no longer passes its checks'}`,
+    { ...(first?.context ?? {}), file: plan.source.configured, row },
+  );
+}

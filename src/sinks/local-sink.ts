@@ -1,0 +1,67 @@
+import { createWriteStream, type WriteStream } from 'node:fs';
+import { mkdir, writeFile } from 'node:fs/promises';
+import { once } from 'node:events';
+import path from 'node:path';
+import type { Plan } from '../config/types.js';
+import type { OutRow, RowSink, RunInfo, RunOutcome } from './types.js';
+
+/**
+ * Local mode: the rows a run would insert, one JSON object per line, in `<out>/rows.ndjson`,
+ * with the same columns as the MySQL table. For previews on a laptop; nothing leaves the machine.
+ */
+export class LocalSink implements RowSink {
+  readonly kind = 'local' as const;
+  readonly where: string;
+  private stream: WriteStream | null = null;
+  private run: RunInfo | null = null;
+
+  constructor(
+    private readonly plan: Plan,
+    private readonly outDir: string,
+  ) {
+    this.where = path.join(outDir, 'rows.ndjson');
+  }
+
+  async preflight(): Promise<void> {}
+
+  async open(run: RunInfo): Promise<void> {
+    this.run = run;
+    await mkdir(this.outDir, { recursive: true });
+    this.stream = createWriteStream(this.where, { flags: 'w' });
+  }
+
+  async write(rows: readonly OutRow[]): Promise<void> {
+    const stream = this.stream;
+    const run = this.run;
+    if (!stream || !run) throw new Error('write before open');
+    const lines: string[] = [];
+    for (const r of rows) {
+      const row: Record<string, unknown> = {
+        data_id: r.dataId,
+        label: r.label,
+        data_intent: this.plan.intent,
+        filename: r.filename,
+        extension: r.extension,
+        annotation: r.annotation,
+        ingestor_id: run.ingestorId,
+      };
+      this.plan.columns.forEach((c, i) => (row[c.name] = r.values[i] ?? null));
+      lines.push(JSON.stringify(row));
+    }
+    if (!stream.write(lines.join('\n') + '\n')) await once(stream, 'drain');
+  }
+
+  async finish(outcome: RunOutcome): Promise<void> {
+    await this.close();
+    await writeFile(path.join(this.outDir, 'run.json'), JSON.stringify(outcome.summary, null, 2) + '\n');
+  }
+
+  async close(): Promise<void> {
+    const stream = this.stream;
+    this.stream = null;
+    if (stream) {
+      stream.end();
+      await once(stream, 'close');
+    }
+  }
+}

@@ -1,0 +1,62 @@
+import mysql from 'mysql2/promise';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { IngestError } from '../../errors.js';
+import type { MysqlSettings } from './settings.js';
+import { isTransientMysqlError, mysqlErrorLabel } from './transient.js';
+
+export type Connection = mysql.Connection;
+
+function connectionOptions(s: MysqlSettings, database: string | undefined): mysql.ConnectionOptions {
+  return {
+    host: s.host,
+    port: s.port,
+    user: s.user,
+    password: s.password,
+    database,
+    charset: 'utf8mb4_general_ci',
+    timezone: 'Z',
+    dateStrings: true,
+    supportBigNumbers: true,
+    bigNumberStrings: true,
+    connectTimeout: 10_000,
+    multipleStatements: false,
+  };
+}
+
+/** One connection attempt; sets the session to UTC so TIMESTAMP values are stored as given. */
+export async function connectOnce(s: MysqlSettings, database?: string): Promise<Connection> {
+  const conn = await mysql.createConnection(connectionOptions(s, database));
+  await conn.query("SET time_zone = '+00:00'");
+  return conn;
+}
+
+/**
+ * Waits up to `waitSeconds` for MySQL to accept a connection (it may still be starting in the
+ * cluster). Wrong credentials fail at once; anything else past the deadline is MYSQL_UNAVAILABLE.
+ */
+export async function waitForMysql(s: MysqlSettings, signal?: AbortSignal): Promise<Connection> {
+  const deadline = Date.now() + s.waitSeconds * 1000;
+  let delay = 250;
+  for (;;) {
+    try {
+      return await connectOnce(s);
+    } catch (err) {
+      const code = mysqlErrorLabel(err);
+      if (code === 'ER_ACCESS_DENIED_ERROR' || code === 'ER_DBACCESS_DENIED_ERROR') {
+        throw new IngestError('MYSQL_AUTH', `MySQL refused the credentials of DB_USER (${code})`, { env: 'DB_USER' });
+      }
+      if (!isTransientMysqlError(err) && code !== 'ER_HOST_NOT_PRIVILEGED') {
+        throw new IngestError('MYSQL_FAILED', `connecting to MySQL failed (${code})`, { status: code });
+      }
+      if (Date.now() + delay > deadline || signal?.aborted) {
+        throw new IngestError(
+          'MYSQL_UNAVAILABLE',
+          `MySQL at ${s.host}:${s.port} did not accept connections within ${s.waitSeconds} s (MYSQL_WAIT_SECONDS); last error ${code}`,
+          { env: 'MYSQL_HOST', status: code },
+        );
+      }
+      await sleep(delay);
+      delay = Math.min(delay * 2, 5000);
+    }
+  }
+}

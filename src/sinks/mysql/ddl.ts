@@ -1,0 +1,83 @@
+import type { Plan } from '../../config/types.js';
+
+/** Quotes a MySQL identifier (names were validated: no NUL, at most 64 characters). */
+export function quoteId(name: string): string {
+  return '`' + name.replaceAll('`', '``') + '`';
+}
+
+/** The platform columns every dataset table has (PLATFORM.md §4), in insert order after `id`. */
+export const PLATFORM_INSERT_COLUMNS = [
+  'label',
+  'data_intent',
+  'data_id',
+  'filename',
+  'extension',
+  'annotation',
+  'ingestor_id',
+] as const;
+
+export function createDatabaseSql(database: string): string {
+  return `CREATE DATABASE IF NOT EXISTS ${quoteId(database)} CHARACTER SET utf8mb4`;
+}
+
+export function createTableSql(plan: Plan): string {
+  const features = plan.columns.map((c) => `  ${quoteId(c.name)} ${c.type.sql} NULL`);
+  return [
+    `CREATE TABLE ${quoteId(plan.table)} (`,
+    [
+      '  `id` BIGINT NOT NULL AUTO_INCREMENT PRIMARY KEY',
+      '  `created_at` DATETIME NOT NULL DEFAULT CURRENT_TIMESTAMP',
+      '  `updated_at` DATETIME NOT NULL DEFAULT CURRENT_TIMESTAMP ON UPDATE CURRENT_TIMESTAMP',
+      '  `status` INT DEFAULT 0',
+      `  \`label\` ${plan.longLabel ? 'TEXT' : 'VARCHAR(255)'} NULL`,
+      '  `data_intent` VARCHAR(100) NULL',
+      // Binary collation: two source ids differing only in case are two records.
+      '  `data_id` VARCHAR(255) CHARACTER SET utf8mb4 COLLATE utf8mb4_bin NOT NULL',
+      '  `filename` VARCHAR(255) NULL',
+      '  `extension` VARCHAR(10) NULL',
+      '  `annotation` TEXT NULL',
+      '  `ingestor_id` VARCHAR(255) NULL',
+      ...features,
+      '  UNIQUE KEY `uq_data_id` (`data_id`)',
+    ].join(',\n'),
+    ') ENGINE=InnoDB DEFAULT CHARSET=utf8mb4',
+  ].join('\n');
+}
+
+/** `INSERT … VALUES ?` for mysql2's nested-array expansion. */
+export function insertSql(plan: Plan): string {
+  const columns = [...PLATFORM_INSERT_COLUMNS, ...plan.columns.map((c) => c.name)].map(quoteId).join(', ');
+  return `INSERT INTO ${quoteId(plan.table)} (${columns}) VALUES ?`;
+}
+
+export const RUNS_TABLE = 'tracebloc_ingest_runs';
+export const META_TABLE = 'tracebloc_ingest_meta';
+
+/** The run-record table; columns added later are ensured one by one (an older table may exist). */
+export const RUNS_TABLE_SQL = `CREATE TABLE IF NOT EXISTS ${quoteId(RUNS_TABLE)} (
+  \`ingestor_id\` VARCHAR(255) NOT NULL PRIMARY KEY,
+  \`table_name\` VARCHAR(64) NOT NULL,
+  \`task\` VARCHAR(64) NULL,
+  \`started_at\` DATETIME(3) NULL,
+  \`status\` VARCHAR(32) NULL,
+  KEY \`ix_table_name\` (\`table_name\`)
+) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4`;
+
+export const RUNS_TABLE_COLUMNS: ReadonlyArray<readonly [string, string]> = [
+  ['correlation_id', 'VARCHAR(64) NULL'],
+  ['config_hash', 'CHAR(64) NULL'],
+  ['finished_at', 'DATETIME(3) NULL'],
+  ['total_records', 'BIGINT NULL'],
+  ['inserted', 'BIGINT NULL'],
+  ['sent', 'BIGINT NULL'],
+  ['skipped', 'BIGINT NULL'],
+  ['file_failures', 'BIGINT NULL'],
+  ['failed_inserts', 'BIGINT NULL'],
+  ['summary', 'LONGTEXT NULL'],
+];
+
+export const META_TABLE_SQL = `CREATE TABLE IF NOT EXISTS ${quoteId(META_TABLE)} (
+  \`table_name\` VARCHAR(64) NOT NULL PRIMARY KEY,
+  \`salt\` CHAR(64) NULL,
+  \`created_at\` DATETIME NOT NULL DEFAULT CURRENT_TIMESTAMP
+) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4`;

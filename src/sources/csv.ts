@@ -1,0 +1,123 @@
+import { createReadStream } from 'node:fs';
+import { CsvError, parse, type Info } from 'csv-parse';
+import { IngestError } from '../errors.js';
+import type { SourcePlan } from '../config/types.js';
+import { Utf8Decoder } from './utf8-decoder.js';
+import type { OpenedSource, RawRecord } from './types.js';
+import { checkHeader, columnIndexes } from './header.js';
+
+/** Largest single CSV record accepted, in characters. Larger records are refused, not buffered. */
+export const MAX_CSV_RECORD_CHARS = 64 * 1024 * 1024;
+
+interface ParsedRecord {
+  record: string[];
+  info: Info;
+}
+
+/**
+ * Streams a CSV (RFC 4180; BOM and CRLF handled; a backslash is data unless configured as the
+ * escape) as records whose cells follow `wanted`. Nothing is cast here.
+ */
+export async function openCsv(plan: SourcePlan, wanted: readonly string[]): Promise<OpenedSource> {
+  const file = plan.configured;
+  const input = createReadStream(plan.path);
+  const decoder = new Utf8Decoder(file);
+  const parser = parse({
+    bom: true,
+    delimiter: plan.delimiter,
+    quote: plan.quote,
+    escape: plan.escape,
+    info: true,
+    skip_empty_lines: true,
+    relax_column_count: false,
+    max_record_size: MAX_CSV_RECORD_CHARS,
+  });
+  input.on('error', (err) => parser.destroy(toSourceError(err, file)));
+  decoder.on('error', (err) => parser.destroy(err));
+  input.pipe(decoder).pipe(parser);
+
+  const iterator = parser[Symbol.asyncIterator]() as AsyncIterator<ParsedRecord>;
+  const first = await next(iterator, file);
+  if (first === undefined) {
+    throw new IngestError('SOURCE_EMPTY', 'the CSV is empty: it needs a header row and at least one data row', {
+      file,
+    });
+  }
+  const header = first.record;
+  checkHeader(header, file);
+  const indexes = columnIndexes(header, wanted, file);
+
+  async function* records(): AsyncGenerator<RawRecord> {
+    let row = 0;
+    try {
+      for (;;) {
+        const item = await next(iterator, file);
+        if (item === undefined) break;
+        row++;
+        const src = item.record;
+        const cells = new Array<string | undefined>(indexes.length);
+        for (let i = 0; i < indexes.length; i++) {
+          const idx = indexes[i];
+          cells[i] = idx === undefined || idx < 0 ? undefined : src[idx];
+        }
+        yield { row, line: item.info.lines, cells };
+      }
+    } finally {
+      input.destroy();
+      parser.destroy();
+    }
+  }
+
+  return {
+    available: header,
+    records: records(),
+    close: async () => {
+      input.destroy();
+      parser.destroy();
+    },
+  };
+}
+
+async function next(iterator: AsyncIterator<ParsedRecord>, file: string): Promise<ParsedRecord | undefined> {
+  try {
+    const r = await iterator.next();
+    return r.done ? undefined : r.value;
+  } catch (err) {
+    throw toSourceError(err, file);
+  }
+}
+
+/** csv-parse messages can quote source characters: build our own from the code. */
+function toSourceError(err: unknown, file: string): IngestError {
+  if (err instanceof IngestError) return err;
+  if (err instanceof CsvError) {
+    const ctx = { file, line: typeof err['lines'] === 'number' ? (err['lines'] as number) : undefined };
+    switch (err.code) {
+      case 'CSV_RECORD_INCONSISTENT_FIELDS_LENGTH':
+      case 'CSV_RECORD_INCONSISTENT_COLUMNS':
+        return new IngestError('CSV_RAGGED_ROW', 'the row has a different number of fields than the header', ctx);
+      case 'CSV_QUOTE_NOT_CLOSED':
+        return new IngestError('CSV_SYNTAX', 'a quoted field is never closed (unbalanced quote)', ctx);
+      case 'CSV_INVALID_CLOSING_QUOTE':
+      case 'CSV_NON_TRIMABLE_CHAR_AFTER_CLOSING_QUOTE':
+        return new IngestError(
+          'CSV_SYNTAX',
+          'unexpected character after a closing quote; quotes inside a quoted field must be doubled',
+          ctx,
+        );
+      case 'CSV_MAX_RECORD_SIZE':
+        return new IngestError(
+          'SOURCE_TOO_LARGE',
+          `a record exceeds ${MAX_CSV_RECORD_CHARS / 1024 / 1024} MiB; check the quoting or split the field into a file`,
+          ctx,
+        );
+      default:
+        return new IngestError('CSV_SYNTAX', `the CSV cannot be parsed (${err.code})`, ctx);
+    }
+  }
+  const code = (err as NodeJS.ErrnoException | undefined)?.code;
+  if (code === 'ENOENT') return new IngestError('SOURCE_UNREADABLE', 'the source file does not exist', { file });
+  if (code === 'EACCES') return new IngestError('SOURCE_UNREADABLE', 'the source file is not readable (permissions)', { file });
+  if (code === 'EISDIR') return new IngestError('SOURCE_UNREADABLE', 'the source path is a directory, not a file', { file });
+  return new IngestError('SOURCE_UNREADABLE', `the source file cannot be read (${code ?? 'unknown error'})`, { file }, { cause: err });
+}
