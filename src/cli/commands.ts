@@ -157,7 +157,7 @@ async function ingestCommand(args: CliArgs, io: CliIO): Promise<number> {
     writeLine(io.stderr, formatProblems(result.problems, result.problemCount));
   }
   if (result.error) {
-    logger.error({ code: result.error.code, context: result.error.context }, result.error.describe());
+    logger.error({ code: result.error.code, context: result.error.context, ...internalTrace(result.error) }, result.error.describe());
     writeLine(io.stderr, `✗ ${result.error.describe()}`);
   }
 
@@ -209,4 +209,20 @@ function printPlan(io: CliIO, plan: Plan, result: IngestResult, ingestorId: stri
     if (r.note) lines.push(`      (${r.note})`);
   }
   writeLine(io.stdout, lines.join('\n'));
+}
+
+/**
+ * For bugs only: where it happened (the stack frames), without the cause's message line, which
+ * may quote data (a driver message such as "Duplicate entry '…'").
+ */
+function internalTrace(error: IngestError): { cause?: { name: string; code?: string; frames: string[] } } {
+  if (error.code !== 'INTERNAL' || !(error.cause instanceof Error)) return {};
+  const c = error.cause as Error & { code?: unknown };
+  return {
+    cause: {
+      name: c.name,
+      code: typeof c.code === 'string' ? c.code : undefined,
+      frames: (c.stack ?? '').split('\n').slice(1, 8).map((l) => l.trim()),
+    },
+  };
 }

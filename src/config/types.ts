@@ -64,6 +64,8 @@ export interface IngestConfig {
     validators?: string[];
     sidecars?: JsonValue[];
     processors?: ProcessorConfig[];
+    on_invalid_row?: 'fail' | 'quarantine';
+    max_invalid_rows?: number | string;
   };
 }
 

@@ -357,10 +357,15 @@ function schemaColumnProblems(schema: unknown): Problem[] {
     if (nameProblem !== undefined) problems.push({ path, message: nameProblem, at: { key: true } });
     if (typeof type === 'string') {
       const parsed = parseSqlType(type);
-      if ('error' in parsed) problems.push({ path, message: `column \`${short(name)}\`: ${parsed.error}` });
+      if ('error' in parsed) problems.push({ path, message: `column \`${short(name)}\`: ${parsed.error}${flowCommaHint(type)}` });
     }
   }
   return problems;
+}
+
+/** `schema: {price: DECIMAL(10,2)}` splits at the comma in YAML flow style, leaving `DECIMAL(10`. */
+function flowCommaHint(type: string): string {
+  return type.includes('(') && !type.includes(')') ? ' (inside `{…}`, quote a type that contains a comma: "DECIMAL(10,2)")' : '';
 }
 
 function columnNameProblem(name: string): string | undefined {
@@ -469,7 +474,6 @@ function field(pointer: string): string {
 
 /** Keys echoed in messages: control characters replaced, long ones cut. */
 function short(text: string): string {
-  // eslint-disable-next-line no-control-regex
   const clean = text.replace(/[\u0000-\u001f\u007f]/g, '?');
   return clean.length > 64 ? `${clean.slice(0, 64)}…` : clean;
 }

@@ -128,6 +128,7 @@ const NON_FINITE_RE = /^[\t\n\v\f\r ]*[+-]?(?:nan|inf|infinity)[\t\n\v\f\r ]*$/i
  * Result of scanning a decimal literal `[+-]digits[.digits][(e|E)[+-]digits]`. The digits before
  * and after the point form a virtual digit sequence D (the point sits after `intEnd - intStart`
  * digits); `first`/`last` index the first/last non-zero digit of D (-1 when all are zero).
+ * `first`/`last` are set as soon as the digits were read, even when the scan then fails.
  */
 class NumScan {
   neg = false;
@@ -164,17 +165,35 @@ function scanNumber(s: string, r: NumScan): number {
   } else if (c === 43) {
     i++;
   }
+  // Track the first / last non-zero digit (indexes in D) on the way.
+  let first = -1;
+  let last = -1;
   r.intStart = i;
-  while (i < e && isDigit(s.charCodeAt(i))) i++;
+  while (i < e && isDigit((c = s.charCodeAt(i)))) {
+    if (c !== 48) {
+      if (first < 0) first = i - r.intStart;
+      last = i - r.intStart;
+    }
+    i++;
+  }
   r.intEnd = i;
   r.fracStart = i;
   r.fracEnd = i;
   if (i < e && s.charCodeAt(i) === 46) {
     i++;
     r.fracStart = i;
-    while (i < e && isDigit(s.charCodeAt(i))) i++;
+    const base = r.intEnd - r.intStart - i;
+    while (i < e && isDigit((c = s.charCodeAt(i)))) {
+      if (c !== 48) {
+        if (first < 0) first = base + i;
+        last = base + i;
+      }
+      i++;
+    }
     r.fracEnd = i;
   }
+  r.first = first;
+  r.last = last;
   if (r.intEnd === r.intStart && r.fracEnd === r.fracStart) return SCAN_BAD;
   r.hasExp = false;
   r.exp = 0;
@@ -211,27 +230,6 @@ function digitAt(s: string, r: NumScan, i: number): number {
   return s.charCodeAt(i < intLen ? r.intStart + i : r.fracStart + i - intLen);
 }
 
-/** Sets `first` / `last` (the significant digits of D). */
-function findSignificant(s: string, r: NumScan): void {
-  let first = -1;
-  let last = -1;
-  let k = 0;
-  for (let i = r.intStart; i < r.intEnd; i++, k++) {
-    if (s.charCodeAt(i) !== 48) {
-      if (first < 0) first = k;
-      last = k;
-    }
-  }
-  for (let i = r.fracStart; i < r.fracEnd; i++, k++) {
-    if (s.charCodeAt(i) !== 48) {
-      if (first < 0) first = k;
-      last = k;
-    }
-  }
-  r.first = first;
-  r.last = last;
-}
-
 /** Decimal exponent of the first significant digit (value = d.ddd × 10^E). */
 function leadExponent(r: NumScan): number {
   return r.intEnd - r.intStart - 1 - r.first + r.exp;
@@ -239,17 +237,35 @@ function leadExponent(r: NumScan): number {
 
 /**
  * Whether `p` (a `toPrecision` output) has the same significant digits and exponent as the
- * input already scanned into A (with `findSignificant` done).
+ * input already scanned into A.
  */
 function sameDigits(s: string, p: string): boolean {
   if (scanNumber(p, B) !== SCAN_OK) return false;
-  findSignificant(p, B);
   if (B.first < 0) return false; // the value rounded to zero; A has significant digits
   const n = A.last - A.first;
   if (B.last - B.first !== n) return false;
   if (leadExponent(A) !== leadExponent(B)) return false;
   for (let k = 0; k <= n; k++) {
     if (digitAt(s, A, A.first + k) !== digitAt(p, B, B.first + k)) return false;
+  }
+  return true;
+}
+
+/**
+ * Whether `r` lies exactly halfway between the n-digit input in A and the next n-digit decimal
+ * away from zero. `toPrecision` rounds such ties away from zero while `String(x)` rounds them to
+ * even, so a shortest-form input like `220556491111115.62` (exactly ...115.625) is as close to the
+ * value as the `toPrecision` digits are, and survives the round trip just as well.
+ */
+function isTie(s: string, r: number, n: number): boolean {
+  if (n >= 100) return false;
+  // The exact binary value has at most ~770 significant digits; 100 tell a tie apart in practice.
+  const q = r.toPrecision(100);
+  if (scanNumber(q, B) !== SCAN_OK) return false;
+  if (B.first < 0 || B.last - B.first !== n || digitAt(q, B, B.last) !== 53) return false;
+  if (leadExponent(A) !== leadExponent(B)) return false;
+  for (let k = 0; k < n; k++) {
+    if (digitAt(s, A, A.first + k) !== digitAt(q, B, B.first + k)) return false;
   }
   return true;
 }
@@ -389,13 +405,13 @@ function floatCaster(single: boolean, unsigned: boolean, sql: string): Caster {
     if (v !== v) return fInvalid;
     if (v > maxAbs || v < -maxAbs) return fOverflow;
     if (unsigned && v < 0) return fNegative;
-    findSignificant(s, A);
     if (A.first < 0) return 0; // every digit is zero (also -0)
     const n = A.last - A.first + 1;
     const abs = v < 0 ? -v : v;
     if (n <= fastDigits && abs >= minNormal) return v;
-    const p = (single ? Math.fround(v) : v).toPrecision(n > 100 ? 100 : n);
-    return sameDigits(s, p) ? v : fPrecision;
+    const r = single ? Math.fround(v) : v;
+    if (n > 100) return fPrecision;
+    return sameDigits(s, r.toPrecision(n)) || isTie(s, r, n) ? v : fPrecision;
   };
 
   return (raw) => {
@@ -439,7 +455,6 @@ function decimalCaster(precision: number, scale: number, unsigned: boolean, sql:
       if (st === SCAN_BLANK) return fBlank;
       return NON_FINITE_RE.test(s) ? fNotFinite : fInvalid;
     }
-    findSignificant(s, A);
     if (A.first < 0) return '0';
     if (unsigned && A.neg) return fNegative;
     const intLen = A.intEnd - A.intStart;

@@ -66,7 +66,7 @@ describe('validateConfig', () => {
       [
         'category: tabular_regression',
         'csv: /d/x.csv',
-        'schema: {price: DECIMAL(10,2)}',
+        'schema: {price: "DECIMAL(10,2)"}',
         'label: {column: price, policy: bucket, strategy: equal_width, bins: 5, min_bucket_size: 20}',
         'spec: {on_invalid_row: quarantine, max_invalid_rows: "2.5%"}',
       ].join('\n'),
@@ -195,8 +195,9 @@ describe('validateConfig', () => {
       expect(all.join('\n')).not.toMatch(/must match|schema/);
       expect(all).toEqual([
         'exactly one of `csv` or `json` is required: the path of the labels CSV or of the JSON dataset',
-        'object_detection needs `images` (directory of the image files the CSV references)',
+        // both at the category (5:11), then by path
         'object_detection needs `annotations` (directory of Pascal VOC XML files)',
+        'object_detection needs `images` (directory of the image files the CSV references)',
         '`label` must be a column name or a mapping `{column, policy}`',
       ]);
     });
@@ -210,9 +211,9 @@ describe('validateConfig', () => {
       ['a missing required key', TABULAR.replace('table: t\n', ''), '1:1 /table missing required key `table`'],
       ['an empty string', TABULAR.replace('csv: /d/x.csv', 'csv: ""'), '6:6 /csv `csv` must not be empty'],
       ['a wrong type', TABULAR + 'number_of_keypoints: many\n', '11:22 /number_of_keypoints `number_of_keypoints` must be a whole number'],
-      ['a minimum', TABULAR + 'spec: {csv_options: {chunk_size: 0}}\n', '11:33 /spec/csv_options/chunk_size `spec.csv_options.chunk_size` must be at least 1'],
+      ['a minimum', TABULAR + 'spec: {csv_options: {chunk_size: 0}}\n', '11:34 /spec/csv_options/chunk_size `spec.csv_options.chunk_size` must be at least 1'],
       ['a pair', TABULAR + 'target_size: [1, 2, 3]\n', '11:14 /target_size `target_size` must be [width, height]'],
-      ['an unknown key in a list item', TABULAR + 'spec:\n  processors:\n    - {script: /p.py, class: P, kwargs: {}}\n', '13:34 /spec/processors/0/kwargs unknown key `kwargs` in `spec.processors[0]`'],
+      ['an unknown key in a list item', TABULAR + 'spec:\n  processors:\n    - {script: /p.py, class: P, kwargs: {}}\n', '13:33 /spec/processors/0/kwargs unknown key `kwargs` in `spec.processors[0]` (did you mean `args`?)'],
       ['a missing key in a list item', TABULAR + 'spec:\n  processors:\n    - script: /p.py\n', '13:7 /spec/processors/0/class `spec.processors[0]` needs `class`'],
       ['an empty schema', TABULAR.replace(/schema:\n  age: INT\n  y: VARCHAR\(8\)\n/, 'schema: {}\n'), '7:9 /schema `schema` must declare at least one column'],
       ['a non-string column type', TABULAR.replace('age: INT', 'age: 5'), '8:8 /schema/age column `age`: the type must be a string such as INT or VARCHAR(255)'],
@@ -248,6 +249,14 @@ describe('validateConfig', () => {
 
     it('accepts a 63-character table name with underscores', () => {
       expect(() => validateConfig(TABULAR.replace('table: t', `table: _${'a1'.repeat(31)}`), 'f')).not.toThrow();
+    });
+
+    it('hints at quoting when a flow mapping split a type at its comma', () => {
+      const text = TABULAR.replace(/schema:\n  age: INT\n  y: VARCHAR\(8\)\n/, 'schema: {y: DECIMAL(10,2)}\n');
+      expect(messages(text)).toEqual([
+        expect.stringMatching(/^column `y`: DECIMAL\(…\) is missing its closing parenthesis \(inside `\{…\}`, quote a type that contains a comma: "DECIMAL\(10,2\)"\)$/),
+        'column `2)`: the type must be a string such as INT or VARCHAR(255)',
+      ]);
     });
 
     it('reports the SQL type error of each column', () => {
@@ -344,10 +353,15 @@ describe('validateConfig', () => {
 
   describe('YAML problems', () => {
     it('reports a syntax error with line:column', () => {
-      const e = problems(TABULAR.replace('label: y', 'label: [y'));
+      const e = problems(TABULAR.replace('age: INT', 'age: INT\n    nested: x'));
       expect(e.errors[0]).toBeInstanceOf(IngestError);
-      expect(e.errors[0]).toMatchObject({ code: 'CONFIG_YAML_SYNTAX', context: { file: 'ingest.yaml', line: 10 } });
-      expect(e.errors[0]?.context.column).toBeGreaterThan(0);
+      expect(e.errors[0]).toMatchObject({ code: 'CONFIG_YAML_SYNTAX', context: { file: 'ingest.yaml', line: 8, column: 8 } });
+    });
+
+    it('reports an unclosed flow sequence where the parser notices it', () => {
+      // The parser only notices at the next line (11), which is where YAML reports it.
+      const e = problems(TABULAR.replace('label: y', 'label: [y'));
+      expect(e.errors[0]).toMatchObject({ code: 'CONFIG_YAML_SYNTAX', context: { file: 'ingest.yaml', line: 11, column: 1 } });
     });
 
     it('reports an unterminated quote with line:column', () => {

@@ -61,11 +61,11 @@ export class MysqlSink implements RowSink {
       'SELECT COUNT(*) AS n FROM information_schema.TABLES WHERE TABLE_SCHEMA = ? AND TABLE_NAME = ?',
       [this.settings.database, this.plan.table],
     );
-    if ((rows[0]?.n ?? 0) === 0) return;
+    if (Number(rows[0]?.n ?? 0) === 0) return;
     const count = await this.select<{ n: number }>(
       `SELECT COUNT(*) AS n FROM ${quoteId(this.settings.database)}.${quoteId(this.plan.table)}`,
     );
-    if ((count[0]?.n ?? 0) > 0) {
+    if (Number(count[0]?.n ?? 0) > 0) {
       throw new IngestError(
         'TABLE_NOT_EMPTY',
         `table ${this.plan.table} already holds a dataset; delete it first (tracebloc data delete) or choose another table name`,
@@ -201,6 +201,7 @@ export class MysqlSink implements RowSink {
   }
 
   private async select<T>(sql: string, params: unknown[] = []): Promise<T[]> {
+    // COUNT(*) is a BIGINT: with bigNumberStrings it arrives as a string; callers use Number().
     const conn = await this.connection();
     const [rows] = await conn.query<RowDataPacket[]>(sql, params);
     return rows as unknown as T[];
