@@ -6,8 +6,6 @@ import type { Category, Family, JsonValue } from './types.js';
  */
 export interface CategoryConvention {
   readonly family: Family;
-  /** Whether this runtime can ingest it yet; unsupported categories fail at `validate`. */
-  readonly supported: boolean;
   /** Default [width, height] for image categories (null: must be configured). */
   readonly defaultTargetSize: readonly [number, number] | null;
   /** Default extension of the referenced files. */
@@ -16,57 +14,50 @@ export interface CategoryConvention {
   readonly regression: boolean;
   /** The category has a label. */
   readonly labelled: boolean;
-  /** What the ingestor does with referenced files. */
-  readonly files: 'none' | 'images';
+  /** Records reference files through the `filename` column. */
+  readonly referencesFiles: boolean;
   /** `allow_feature_modification` in the dataset registration. */
   readonly allowFeatureModification: boolean;
   /** Extra `meta_data` keys fixed by the category. */
   readonly fixedMeta?: Readonly<Record<string, JsonValue>>;
 }
 
-const image = (
-  defaultTargetSize: readonly [number, number] | null,
-  defaultExtension: string,
-  supported: boolean,
-): CategoryConvention => ({
+const image = (defaultTargetSize: readonly [number, number] | null, defaultExtension: string): CategoryConvention => ({
   family: 'image',
-  supported,
   defaultTargetSize,
   defaultExtension,
   regression: false,
   labelled: true,
-  files: 'images',
+  referencesFiles: true,
   allowFeatureModification: false,
 });
 
 const text = (labelled: boolean): CategoryConvention => ({
   family: 'text',
-  supported: false,
   defaultTargetSize: null,
   defaultExtension: '.txt',
   regression: false,
   labelled,
-  files: 'none',
+  referencesFiles: true,
   allowFeatureModification: false,
 });
 
 const tabular = (regression: boolean, allowFeatureModification = false): CategoryConvention => ({
   family: 'tabular',
-  supported: true,
   defaultTargetSize: null,
   defaultExtension: null,
   regression,
   labelled: true,
-  files: 'none',
+  referencesFiles: false,
   allowFeatureModification,
 });
 
 export const CATEGORIES: Readonly<Record<Category, CategoryConvention>> = {
-  image_classification: image([256, 256], '.jpeg', true),
-  object_detection: image([1920, 1080], '.jpg', false),
-  keypoint_detection: image(null, '.jpg', false),
-  semantic_segmentation: image([512, 512], '.jpg', false),
-  instance_segmentation: image([512, 512], '.jpg', false),
+  image_classification: image([256, 256], '.jpeg'),
+  object_detection: image([1920, 1080], '.jpg'),
+  keypoint_detection: image(null, '.jpg'),
+  semantic_segmentation: image([512, 512], '.jpg'),
+  instance_segmentation: image([512, 512], '.jpg'),
   text_classification: text(true),
   token_classification: text(true),
   masked_language_modeling: text(false),

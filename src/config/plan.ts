@@ -2,11 +2,14 @@ import { createHash } from 'node:crypto';
 import path from 'node:path';
 import { IngestError, IngestErrors } from '../errors.js';
 import { conventionFor } from './categories.js';
+import { RUNTIMES } from '../categories/registry.js';
 import { parseSqlType } from './sql-type.js';
 import { mapConfiguredPath } from './storage-paths.js';
 import type {
   ColumnPlan,
   DataIdPlan,
+  FileSetName,
+  FileSetPlan,
   ImagePlan,
   IngestConfig,
   JsonValue,
@@ -40,7 +43,7 @@ export function resolvePlan(config: IngestConfig, options: PlanOptions): Plan {
   const problems: IngestError[] = [];
   const at = (p: string) => ({ file: options.configPath, path: p });
 
-  if (!convention.supported) {
+  if (RUNTIMES[config.category] === undefined) {
     problems.push(
       new IngestError(
         'CONFIG_UNSUPPORTED_CATEGORY',
@@ -70,7 +73,8 @@ export function resolvePlan(config: IngestConfig, options: PlanOptions): Plan {
     config.data_id?.strategy === 'column' && config.data_id.column !== undefined
       ? { strategy: 'column', column: config.data_id.column }
       : { strategy: 'uuid' };
-  const images = convention.files === 'images' ? resolveImages(config, storageRoot, options.configPath) : null;
+  const images = convention.family === 'image' ? resolveImages(config, storageRoot, options.configPath) : null;
+  const fileSets = resolveFileSets(config, storageRoot);
   const timeColumn =
     config.category === 'time_to_event_prediction' ? (config.time_column ?? 'time') : null;
 
@@ -87,7 +91,8 @@ export function resolvePlan(config: IngestConfig, options: PlanOptions): Plan {
     label,
     dataId,
     images,
-    filenameColumn: convention.files === 'none' ? null : 'filename',
+    fileSets,
+    filenameColumn: convention.referencesFiles ? 'filename' : null,
     timeColumn,
     longLabel: config.category === 'token_classification',
     metaData: {},
@@ -170,6 +175,28 @@ function resolveImages(config: IngestConfig, storageRoot: string, configPath: st
     targetSize: exactSize === false || targetSize === null ? null : [targetSize[0], targetSize[1]],
     maxPixels: typeof maxPixels === 'number' ? maxPixels : DEFAULT_MAX_PIXELS,
   };
+}
+
+const FILE_SET_EXTENSIONS: Readonly<Record<FileSetName, string>> = {
+  annotations: '.xml',
+  masks: '.png',
+  texts: '.txt',
+  sequences: '.txt',
+};
+
+function resolveFileSets(config: IngestConfig, storageRoot: string): Partial<Record<FileSetName, FileSetPlan>> {
+  const sets: Partial<Record<FileSetName, FileSetPlan>> = {};
+  const textExtension = conventionFor(config.category).family === 'text' ? config.spec?.file_options?.extension : undefined;
+  for (const name of Object.keys(FILE_SET_EXTENSIONS) as FileSetName[]) {
+    const configured = config[name];
+    if (configured === undefined) continue;
+    sets[name] = {
+      dir: mapConfiguredPath(configured, storageRoot),
+      configured,
+      extension: ((name === 'texts' || name === 'sequences') && textExtension ? textExtension : FILE_SET_EXTENSIONS[name]).toLowerCase(),
+    };
+  }
+  return sets;
 }
 
 /** `meta_data` of the global_metadata call: the category's file options and the feature schema. */

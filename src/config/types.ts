@@ -101,6 +101,8 @@ export type LabelPlan =
 
 export type DataIdPlan = { readonly strategy: 'uuid' } | { readonly strategy: 'column'; readonly column: string };
 
+export type FileSetName = 'annotations' | 'masks' | 'texts' | 'sequences';
+
 /** A directory of files referenced by a source column. */
 export interface FileSetPlan {
   /** Absolute directory on disk (after storage-root mapping). */
@@ -148,6 +150,8 @@ export interface Plan {
   readonly dataId: DataIdPlan;
   /** Image files (image family). */
   readonly images: ImagePlan | null;
+  /** Other directories of referenced files, as configured (annotations, masks, texts, sequences). */
+  readonly fileSets: Readonly<Partial<Record<FileSetName, FileSetPlan>>>;
   /** Column holding the file reference for file categories. */
   readonly filenameColumn: string | null;
   /** time_to_event_prediction: the time column. */

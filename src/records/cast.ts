@@ -21,7 +21,10 @@
  * - FLOAT / DOUBLE: decimal and exponent forms. NaN / Infinity / inf → CAST_NOT_FINITE; finite
  *   literals that overflow (`1e400`, or beyond FLOAT's ±3.4028234663852886e38) → CAST_OVERFLOW.
  *   A value whose significant decimal digits do not survive the round trip through the column's
- *   binary format is CAST_PRECISION_LOSS (this includes underflow to zero, e.g. `1e-400`). `-0`
+ *   binary format is CAST_PRECISION_LOSS (this includes underflow to zero, e.g. `1e-400`): with n
+ *   the input's significant digits (at most 100), the digits must equal `r.toPrecision(n)` where r
+ *   is `Math.fround(v)` for FLOAT and v for DOUBLE, or r must lie exactly halfway between the
+ *   input and those digits (a tie, which `String()` resolves the other way). `-0`
  *   is stored as 0. For FLOAT the value is returned as the double nearest the input (MySQL then
  *   rounds it to float32 itself).
  * - DECIMAL(p,s): exact, string based (exponent forms converted exactly). More than p-s integer
@@ -552,7 +555,7 @@ const DATE_LIKE_RE = /^(\d{1,4})([/.-])\d{1,2}\2\d{1,4}(?:[ T].*)?$/s;
 
 const DT_OK = 0;
 const DT_BLANK = 1;
-const DT_BAD = 2; // not the accepted syntax (may be ambiguous: see classify)
+const DT_BAD = 2; // not the accepted syntax (may be ambiguous: see looksAmbiguous)
 const DT_RANGE = 3; // the syntax, but a field out of range (month 13, Feb 30, 25:00)
 
 /** Scratch output of parseDateTime (module level; casts are synchronous). */

@@ -3,6 +3,8 @@ import type { Plan } from '../config/types.js';
 import type { RawCell, RawRecord } from '../sources/types.js';
 import { casterFor, isCastFailure, type Caster, type CellValue } from './cast.js';
 import { MAX_DATA_ID_LENGTH } from '../keys/data-id.js';
+import { runtimeFor } from '../categories/registry.js';
+import type { CategoryRuntime } from '../categories/types.js';
 
 /** What the cell checks of one record produce; file checks come after (they need the disk). */
 export interface CheckedCells {
@@ -12,6 +14,9 @@ export interface CheckedCells {
   readonly labelNumber: number;
   readonly dataIdSource: string | null;
   readonly fileReference: string | null;
+  /** The category's extra columns (CategoryRuntime.extraColumns), as text. */
+  readonly extras: readonly (string | null)[];
+  /** What goes to the `annotation` column (keypoints). */
   readonly annotation: string | null;
 }
 
@@ -30,6 +35,8 @@ export class RecordChecker {
   private readonly dataIdIndex: number;
   private readonly fileIndex: number;
   private readonly timeIndex: number;
+  private readonly extraIndexes: readonly number[];
+  private readonly runtime: CategoryRuntime;
 
   constructor(private readonly plan: Plan) {
     const wanted = plan.columns.map((c) => c.name);
@@ -45,6 +52,8 @@ export class RecordChecker {
     this.dataIdIndex = indexOf(plan.dataId.strategy === 'column' ? plan.dataId.column : null);
     this.fileIndex = indexOf(plan.filenameColumn);
     this.timeIndex = indexOf(plan.timeColumn);
+    this.runtime = runtimeFor(plan.category);
+    this.extraIndexes = this.runtime.extraColumns.map(indexOf);
     this.wanted = wanted;
   }
 
@@ -114,8 +123,16 @@ export class RecordChecker {
       }
     }
 
+    const extras = this.extraIndexes.map((i) => textOf(cells[i]));
+    let annotation: string | null = null;
+    if (this.runtime.checkCells) {
+      const outcome = this.runtime.checkCells(extras, label);
+      if (Array.isArray(outcome)) for (const p of outcome) fail(p.code, p.message, p.field);
+      else annotation = outcome.annotation;
+    }
+
     if (problems !== null) return problems;
-    return { row, values, label, labelNumber, dataIdSource, fileReference, annotation: null };
+    return { row, values, label, labelNumber, dataIdSource, fileReference, extras, annotation };
   }
 }
 

@@ -1,7 +1,7 @@
 import type { Logger } from 'pino';
 import { IngestError } from '../errors.js';
 import type { Plan } from '../config/types.js';
-import { fileHandlerFor } from '../files/file-handler.js';
+import { runtimeFor } from '../categories/registry.js';
 import { checkDestinationEmpty } from '../files/destination.js';
 import { RecordChecker } from '../records/record-checker.js';
 import { SequenceChecks } from '../records/sequence-checks.js';
@@ -50,7 +50,7 @@ export async function checkPass(plan: Plan, options: CheckPassOptions): Promise<
 
   const checker = new RecordChecker(plan);
   const sequence = new SequenceChecks(plan);
-  const files = fileHandlerFor(plan);
+  const files = runtimeFor(plan.category).createFileHandler?.(plan) ?? null;
   const labels = plan.label?.policy === 'bucket' ? new LabelValues() : null;
   const window = new TaskWindow(options.fileConcurrency ?? 8);
   const progress = new Progress('check', null, options.logger, options.tty ?? null);
@@ -76,17 +76,15 @@ export async function checkPass(plan: Plan, options: CheckPassOptions): Promise<
         report(seqProblems);
         continue;
       }
-      if (files && cells.fileReference !== null) {
-        const reference = cells.fileReference;
-        const labelNumber = cells.labelNumber;
+      if (files) {
         await window.add(async () => {
           try {
-            const file = await files.check(reference);
-            distinctFiles.add(file.path);
+            const found = await files.check(cells);
+            for (const f of found.all) distinctFiles.add(f.path);
             valid++;
-            labels?.push(labelNumber);
+            labels?.push(cells.labelNumber);
           } catch (err) {
-            report([locate(err, plan, record.row, reference)]);
+            report([locate(err, plan, record.row, cells.fileReference ?? '')]);
           }
         });
         continue;
@@ -95,6 +93,7 @@ export async function checkPass(plan: Plan, options: CheckPassOptions): Promise<
       labels?.push(cells.labelNumber);
     }
     await window.drain();
+    for (const warning of (await files?.afterCheck?.()) ?? []) options.logger.warn(warning);
   } finally {
     await source.close();
   }
@@ -110,11 +109,11 @@ export async function checkPass(plan: Plan, options: CheckPassOptions): Promise<
 function locate(err: unknown, plan: Plan, row: number, reference: string): IngestError {
   if (err instanceof IngestError) {
     return new IngestError(err.code, err.message, {
+      field: plan.filenameColumn ?? undefined,
+      reference,
       ...err.context,
       file: plan.source.configured,
       row,
-      field: plan.filenameColumn ?? undefined,
-      reference,
     });
   }
   return new IngestError('FILE_DECODE', 'the file cannot be checked', { file: plan.source.configured, row, reference });

@@ -3,8 +3,8 @@ import { IngestError } from '../errors.js';
 import type { Plan } from '../config/types.js';
 import type { BackendClient, RowMeta } from '../backend/client.js';
 import { createDestination } from '../files/destination.js';
-import { fileHandlerFor } from '../files/file-handler.js';
-import type { ResolvedFile } from '../files/resolve-reference.js';
+import { runtimeFor } from '../categories/registry.js';
+import type { FileHandler, RecordFiles } from '../files/types.js';
 import type { DataIdAssigner } from '../keys/data-id.js';
 import type { LabelEncoder } from '../labels/policy.js';
 import { Progress } from '../log/progress.js';
@@ -31,7 +31,7 @@ export interface WritePassOptions {
 interface Batch {
   rows: OutRow[];
   meta: RowMeta[];
-  files: ResolvedFile[];
+  files: RecordFiles[];
 }
 
 /**
@@ -45,7 +45,7 @@ export async function writePass(o: WritePassOptions): Promise<void> {
   const { plan, counters } = o;
   const checker = new RecordChecker(plan);
   const sequence = new SequenceChecks(plan);
-  const files = fileHandlerFor(plan);
+  const files = runtimeFor(plan.category).createFileHandler?.(plan) ?? null;
   const progress = new Progress('write', counters.total, o.logger, o.tty ?? null);
   if (files) {
     await createDestination(plan.destination);
@@ -61,10 +61,10 @@ export async function writePass(o: WritePassOptions): Promise<void> {
       if (problems || Array.isArray(cells)) {
         throw changedSince(problems?.[0], plan, record.row);
       }
-      let file: ResolvedFile | null = null;
-      if (files && cells.fileReference !== null) {
+      let found: RecordFiles | null = null;
+      if (files) {
         try {
-          file = await files.resolve(cells.fileReference);
+          found = await files.resolve(cells);
         } catch (err) {
           throw changedSince(err instanceof IngestError ? err : undefined, plan, record.row);
         }
@@ -73,8 +73,8 @@ export async function writePass(o: WritePassOptions): Promise<void> {
       batch.rows.push({
         dataId,
         label: cells.label,
-        filename: file?.stem ?? null,
-        extension: file?.extension ?? null,
+        filename: found?.primary.stem ?? null,
+        extension: found?.primary.extension ?? null,
         annotation: cells.annotation,
         values: cells.values,
       });
@@ -83,7 +83,7 @@ export async function writePass(o: WritePassOptions): Promise<void> {
         data_intent: plan.intent,
         label: o.labels ? o.labels.encode(cells.label ?? '') : null,
       });
-      if (file) batch.files.push(file);
+      if (found) batch.files.push(found);
       counters.processed++;
       if (batch.rows.length >= plan.batchSize) {
         await flush(batch, o, files);
@@ -92,13 +92,14 @@ export async function writePass(o: WritePassOptions): Promise<void> {
       }
     }
     if (batch.rows.length > 0 && !o.signal?.aborted) await flush(batch, o, files);
+    if (!o.signal?.aborted) await files?.afterWrite?.();
   } finally {
     await source.close();
     progress.end(counters.inserted);
   }
 }
 
-async function flush(batch: Batch, o: WritePassOptions, files: ReturnType<typeof fileHandlerFor>): Promise<void> {
+async function flush(batch: Batch, o: WritePassOptions, files: FileHandler | null): Promise<void> {
   const { counters } = o;
   if (files && batch.files.length > 0) {
     const window = new TaskWindow(o.fileConcurrency ?? 8);
