@@ -23,7 +23,8 @@ export async function checkImage(file: ResolvedFile, plan: ImagePlan): Promise<I
   if (file.size === 0) throw new IngestError('FILE_DECODE', 'the image file is empty (0 bytes)', { reference: file.reference });
   let meta: Metadata;
   try {
-    meta = await sharp(file.path, { limitInputPixels: plan.maxPixels, failOn: 'error' }).metadata();
+    // Header only: the pixel limit is checked below from the declared size, so a bomb is never decoded.
+    meta = await sharp(file.path, { limitInputPixels: false, failOn: 'error' }).metadata();
   } catch {
     throw new IngestError('FILE_DECODE', 'the image cannot be decoded (corrupt or not an image)', {
       reference: file.reference,

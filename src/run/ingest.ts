@@ -83,6 +83,12 @@ export async function ingest(o: IngestOptions): Promise<IngestResult> {
     return result;
   };
 
+  if (o.plan.dataId.strategy === 'column') {
+    o.logger.warn(
+      { column: o.plan.dataId.column },
+      `data_id: values of source column "${o.plan.dataId.column}" are sent to the backend as record ids; make sure the column holds no personal data`,
+    );
+  }
   try {
     await o.sink.preflight();
 

@@ -10,7 +10,8 @@ export class Utf8Decoder extends Transform {
   private line = 1;
 
   constructor(private readonly file: string) {
-    super({ readableObjectMode: false, decodeStrings: true });
+    // Strings are passed on as strings (object mode on the readable side): no re-encoding.
+    super({ readableObjectMode: true, decodeStrings: true });
   }
 
   override _transform(chunk: Buffer, _enc: BufferEncoding, done: TransformCallback): void {
@@ -29,7 +30,7 @@ export class Utf8Decoder extends Transform {
       done(
         new IngestError('SOURCE_ENCODING', 'the file is not valid UTF-8; re-save it as UTF-8', {
           file: this.file,
-          line: this.line,
+          line: this.line + newlinesBefore(bytes, firstInvalidOffset(bytes)),
         }),
       );
       return;
@@ -37,4 +38,27 @@ export class Utf8Decoder extends Transform {
     for (let i = text.indexOf('\n'); i !== -1; i = text.indexOf('\n', i + 1)) this.line++;
     done(null, text);
   }
+}
+
+function newlinesBefore(bytes: Uint8Array, end: number): number {
+  let n = 0;
+  for (let i = 0; i < end; i++) if (bytes[i] === 0x0a) n++;
+  return n;
+}
+
+/** Offset of the first byte that does not start a well-formed UTF-8 sequence (error path only). */
+function firstInvalidOffset(bytes: Uint8Array): number {
+  let i = 0;
+  while (i < bytes.length) {
+    const b = bytes[i]!;
+    const len = b < 0x80 ? 1 : b >= 0xc2 && b <= 0xdf ? 2 : b >= 0xe0 && b <= 0xef ? 3 : b >= 0xf0 && b <= 0xf4 ? 4 : 0;
+    if (len === 0) return i;
+    for (let k = 1; k < len; k++) {
+      const c = bytes[i + k];
+      if (c === undefined) return i;
+      if ((c & 0xc0) !== 0x80) return i;
+    }
+    i += len;
+  }
+  return bytes.length;
 }

@@ -1,0 +1,79 @@
+import { writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import sharp from 'sharp';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { checkImage } from '../../src/files/check-image.js';
+import type { ImagePlan } from '../../src/config/types.js';
+import type { ResolvedFile } from '../../src/files/resolve-reference.js';
+import { IngestError } from '../../src/errors.js';
+import { tempDir } from '../support/tmp.js';
+
+let dir: string;
+const plan: ImagePlan = { dir: '', configured: 'images/', extension: '.jpg', targetSize: [64, 48], maxPixels: 10_000 };
+
+async function image(name: string, width: number, height: number, format: 'jpeg' | 'png'): Promise<Buffer> {
+  const buf = await sharp({ create: { width, height, channels: 3, background: '#808080' } })
+    .toFormat(format)
+    .toBuffer();
+  await writeFile(path.join(dir, name), buf);
+  return buf;
+}
+
+function file(name: string, size = 1): ResolvedFile {
+  return { reference: name, path: path.join(dir, name), stem: name.replace(/\..*$/, ''), extension: path.extname(name), size };
+}
+
+async function code(name: string, p: ImagePlan = plan, size = 1): Promise<string> {
+  return checkImage(file(name, size), p).then(
+    () => 'ok',
+    (e: unknown) => (e instanceof IngestError ? e.code : String(e)),
+  );
+}
+
+beforeAll(async () => {
+  dir = await tempDir();
+  await image('ok.jpg', 64, 48, 'jpeg');
+  await image('wrong-size.jpg', 48, 64, 'jpeg');
+  await image('png-named.jpg', 64, 48, 'png');
+  await image('big.jpg', 200, 100, 'jpeg');
+  const full = await image('full.jpg', 64, 48, 'jpeg');
+  await writeFile(path.join(dir, 'truncated.jpg'), full.subarray(0, 20));
+  await writeFile(path.join(dir, 'empty.jpg'), '');
+  await writeFile(path.join(dir, 'text.jpg'), 'not an image at all');
+});
+
+describe('checkImage', () => {
+  it('accepts an image of the configured format and size', async () => {
+    expect(await checkImage(file('ok.jpg'), plan)).toEqual({ width: 64, height: 48, format: 'jpeg' });
+  });
+
+  it('refuses a wrong size, naming both sizes as width x height', async () => {
+    const err = await checkImage(file('wrong-size.jpg'), plan).catch((e: unknown) => e as IngestError);
+    expect((err as IngestError).code).toBe('FILE_SIZE_MISMATCH');
+    expect((err as IngestError).message).toContain('48x64');
+    expect((err as IngestError).message).toContain('64x48');
+  });
+
+  it('accepts any size when the exact-size rule is relaxed', async () => {
+    expect(await code('wrong-size.jpg', { ...plan, targetSize: null })).toBe('ok');
+  });
+
+  it.each([
+    ['png-named.jpg', 'FILE_EXTENSION'],
+    ['truncated.jpg', 'FILE_DECODE'],
+    ['text.jpg', 'FILE_DECODE'],
+    ['missing.jpg', 'FILE_DECODE'],
+  ])('refuses %s with %s', async (name, expected) => {
+    expect(await code(name)).toBe(expected);
+  });
+
+  it('refuses a zero-byte file', async () => {
+    expect(await code('empty.jpg', plan, 0)).toBe('FILE_DECODE');
+  });
+
+  it('refuses more pixels than the limit (decompression bomb guard)', async () => {
+    const c = await code('big.jpg', { ...plan, targetSize: null });
+    expect(c).toBe('FILE_TOO_LARGE');
+    expect(await code('big.jpg', { ...plan, targetSize: null, maxPixels: 1_000_000 })).toBe('ok');
+  });
+});

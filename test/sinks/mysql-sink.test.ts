@@ -1,0 +1,140 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { resolvePlan } from '../../src/config/plan.js';
+import { validateConfig } from '../../src/config/validate.js';
+import { IngestError } from '../../src/errors.js';
+import { MysqlSink } from '../../src/sinks/mysql/mysql-sink.js';
+import type { MysqlSettings } from '../../src/sinks/mysql/settings.js';
+import { isTransientMysqlError } from '../../src/sinks/mysql/transient.js';
+import type { OutRow } from '../../src/sinks/types.js';
+import { createTestDatabase, MYSQL, type TestDatabase } from '../support/mysql.js';
+
+const yaml = `apiVersion: tracebloc.io/v1
+kind: IngestConfig
+category: tabular_regression
+table: houses
+intent: test
+csv: a.csv
+schema:
+  sqft: FLOAT
+  price: DECIMAL(12,2)
+  zip: CHAR(5)
+  note: VARCHAR(40)
+  seen: DATETIME
+  flag: BOOLEAN
+  big: BIGINT UNSIGNED
+label:
+  column: price
+  policy: bucket
+`;
+
+let db: TestDatabase;
+let settings: MysqlSettings;
+const plan = resolvePlan(validateConfig(yaml, 'i.yaml').config, { configPath: 'i.yaml', configText: yaml, storageRoot: '/tmp' });
+const run = { ingestorId: 'run-1', correlationId: 'corr-1', startedAt: new Date() };
+
+function row(i: number): OutRow {
+  return {
+    dataId: `id-${i}`,
+    label: `${1000 + i}.50`,
+    filename: null,
+    extension: null,
+    annotation: null,
+    values: [1.5 + i, `${1000 + i}.50`, '00123', 'C:\\new', '2024-01-02 03:04:05', 1, '18446744073709551615'],
+  };
+}
+
+beforeAll(async () => {
+  db = await createTestDatabase('sink');
+  // The sink creates the database itself: give it a name that does not exist yet.
+  settings = { ...MYSQL, database: `${db.name}_x`, waitSeconds: 5 };
+});
+
+afterAll(async () => {
+  await db.query(`DROP DATABASE IF EXISTS \`${settings.database}\``);
+  await db.drop();
+});
+
+describe('MysqlSink', () => {
+  it('creates the database and the platform table with the declared types, then writes batches', async () => {
+    const sink = new MysqlSink(plan, settings);
+    await sink.preflight();
+    await sink.open(run);
+    await sink.write([row(1), row(2)]);
+    await sink.write([row(3)]);
+    await sink.finish({ status: 'succeeded', counters: { total: 3, inserted: 3, sent: 3 }, summary: { ok: true } });
+    await sink.close();
+
+    const cols = await db.query<{ COLUMN_NAME: string; COLUMN_TYPE: string }>(
+      'SELECT COLUMN_NAME, COLUMN_TYPE FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = ? AND TABLE_NAME = ? ORDER BY ORDINAL_POSITION',
+      [settings.database, 'houses'],
+    );
+    expect(Object.fromEntries(cols.map((c) => [c.COLUMN_NAME, c.COLUMN_TYPE]))).toMatchObject({
+      id: 'bigint(20)',
+      label: 'varchar(255)',
+      data_id: 'varchar(255)',
+      extension: 'varchar(10)',
+      sqft: 'float',
+      price: 'decimal(12,2)',
+      zip: 'char(5)',
+      note: 'varchar(40)',
+      seen: 'datetime',
+      flag: 'tinyint(1)',
+      big: 'bigint(20) unsigned',
+    });
+    const rows = await db.query<Record<string, unknown>>(
+      `SELECT data_id, label, data_intent, ingestor_id, price, zip, note, seen, flag, CAST(big AS CHAR) AS big FROM \`${settings.database}\`.houses ORDER BY id`,
+    );
+    expect(rows).toHaveLength(3);
+    expect(rows[0]).toEqual({
+      data_id: 'id-1',
+      label: '1001.50',
+      data_intent: 'test',
+      ingestor_id: 'run-1',
+      price: '1001.50',
+      zip: '00123',
+      note: 'C:\\new',
+      seen: '2024-01-02 03:04:05',
+      flag: 1,
+      big: '18446744073709551615',
+    });
+    const runs = await db.query<Record<string, unknown>>(
+      `SELECT ingestor_id, table_name, task, status, correlation_id, inserted, config_hash FROM \`${settings.database}\`.tracebloc_ingest_runs`,
+    );
+    expect(runs).toEqual([
+      { ingestor_id: 'run-1', table_name: 'houses', task: 'tabular_regression', status: 'succeeded', correlation_id: 'corr-1', inserted: 3, config_hash: plan.configHash },
+    ]);
+  });
+
+  it('refuses to touch a table that already holds a dataset', async () => {
+    const sink = new MysqlSink(plan, settings);
+    const err = await sink.preflight().catch((e: unknown) => e);
+    await sink.close();
+    expect(err).toBeInstanceOf(IngestError);
+    expect((err as IngestError).code).toBe('TABLE_NOT_EMPTY');
+  });
+
+  it('fails fast on wrong credentials and names DB_USER, without the password', async () => {
+    const sink = new MysqlSink(plan, { ...settings, user: 'nobody_here', password: 'hunter2-secret' });
+    const err = (await sink.preflight().catch((e: unknown) => e)) as IngestError;
+    await sink.close();
+    expect(err.code).toBe('MYSQL_AUTH');
+    expect(JSON.stringify(err.toJSON()) + err.message).not.toContain('hunter2');
+  });
+
+  it('gives up on an unreachable server after MYSQL_WAIT_SECONDS', async () => {
+    const sink = new MysqlSink(plan, { ...settings, host: '127.0.0.1', port: 1, waitSeconds: 1 });
+    const started = Date.now();
+    const err = (await sink.preflight().catch((e: unknown) => e)) as IngestError;
+    expect(err.code).toBe('MYSQL_UNAVAILABLE');
+    expect(Date.now() - started).toBeLessThan(5000);
+  });
+
+  it('classifies transient errors by code', () => {
+    expect(isTransientMysqlError({ errno: 1213, code: 'ER_LOCK_DEADLOCK' })).toBe(true);
+    expect(isTransientMysqlError({ errno: 1205 })).toBe(true);
+    expect(isTransientMysqlError({ code: 'ECONNRESET' })).toBe(true);
+    expect(isTransientMysqlError({ code: 'PROTOCOL_CONNECTION_LOST', fatal: true })).toBe(true);
+    expect(isTransientMysqlError({ errno: 1062, code: 'ER_DUP_ENTRY' })).toBe(false);
+    expect(isTransientMysqlError({ errno: 1045, code: 'ER_ACCESS_DENIED_ERROR', fatal: true })).toBe(false);
+  });
+});
