@@ -73,6 +73,7 @@ export const ERROR_CODES = {
   LABEL_INVALID: 'data',
   DATA_ID_INVALID: 'data',
   DATA_ID_DUPLICATE: 'data',
+  QUARANTINE_LIMIT: 'data',
   TIMESTAMP_ORDER: 'data',
   TIMESTAMP_FUTURE: 'data',
   FILE_REFERENCE_INVALID: 'data',
@@ -83,10 +84,11 @@ export const ERROR_CODES = {
   FILE_SIZE_MISMATCH: 'data',
   FILE_TOO_LARGE: 'data',
   FILE_NAME_COLLISION: 'data',
+  FILE_PAIRING: 'data',
+  ANNOTATION_INVALID: 'data',
   // conflict
   DESTINATION_NOT_EMPTY: 'conflict',
   TABLE_NOT_EMPTY: 'conflict',
-  LOCKED: 'conflict',
   // runtime
   MYSQL_UNAVAILABLE: 'mysql-unavailable',
   MYSQL_FAILED: 'transient',
@@ -96,6 +98,8 @@ export const ERROR_CODES = {
   BACKEND_REJECTED: 'transient',
   BACKEND_AUTH: 'auth',
   FILE_COPY_FAILED: 'transient',
+  /** Another run holds the table lock: retrying later helps. */
+  LOCKED: 'transient',
   INTERRUPTED: 'interrupted',
   INTERNAL: 'internal',
 } as const satisfies Record<string, ErrorClass>;

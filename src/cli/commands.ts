@@ -15,6 +15,8 @@ import { createLogger, type Logger } from '../log/logger.js';
 import { formatBanner } from '../report/banner.js';
 import { EXIT, exitCodeFor } from '../report/exit-codes.js';
 import { ingest, toIngestError, type IngestResult } from '../run/ingest.js';
+import { acquireTableLock, type TableLock } from '../run/table-lock.js';
+import { newCounters } from '../report/counters.js';
 import { egressPreview } from '../run/egress-preview.js';
 import { LocalSink } from '../sinks/local-sink.js';
 import { MysqlSink } from '../sinks/mysql/mysql-sink.js';
@@ -23,6 +25,9 @@ import { parseCliArgs, USAGE, type CliArgs } from './args.js';
 import { readRuntimeEnv, requireContainerEnv, type RuntimeEnv } from './environment.js';
 import { formatProblems, writeLine } from './output.js';
 import { VERSION } from '../version.js';
+
+/** How long a backend request in flight may still finish after SIGTERM. */
+const BACKEND_GRACE_MS = 3000;
 
 export interface CliIO {
   readonly env: NodeJS.ProcessEnv;
@@ -92,18 +97,17 @@ async function ingestCommand(args: CliArgs, io: CliIO): Promise<number> {
     return exitCodeFor(problems[0]?.errorClass ?? 'config');
   }
 
-  const ingestorId = uuidv4();
-  const title = env.title ?? `${plan.category}_${ingestorId}`;
-  const reportDir = container
-    ? path.join(env.storageRoot, '.tracebloc-ingest', 'reports', plan.table, ingestorId)
-    : path.resolve(args.out ?? path.join('ingest-out', plan.table));
+  const proposedId = uuidv4();
+  const reportDirFor = (id: string) =>
+    container
+      ? path.join(env.storageRoot, '.tracebloc-ingest', 'reports', plan.table, id)
+      : path.resolve(args.out ?? path.join('ingest-out', plan.table));
   const sink: RowSink = env.mysql
     ? new MysqlSink(plan, env.mysql, {
         signal: io.signal,
-        onRetry: (i) => logger.warn({ attempt: i.attempt, code: i.code }, 'MySQL batch retry'),
+        onRetry: (i) => logger.warn({ attempt: i.attempt, code: i.code }, 'MySQL retry'),
       })
-    : new LocalSink(plan, reportDir);
-  const egressPath = path.join(reportDir, 'egress.ndjson');
+    : new LocalSink(plan, reportDirFor(proposedId));
   let transport: Transport | null = null;
   let egress: EgressLog | null = null;
 
@@ -111,78 +115,120 @@ async function ingestCommand(args: CliArgs, io: CliIO): Promise<number> {
     args.command === 'plan'
       ? `mode: plan — checks ${plan.source.configured}; writes nothing, sends nothing`
       : `mode: ${container ? 'container' : env.mysql ? 'cluster MySQL' : 'local'} — rows → ${sink.where}; backend → ${
-          env.token ? env.backendUrl : `dry run, requests recorded in ${egressPath}`
+          env.token ? env.backendUrl : `dry run, requests recorded in ${path.join(reportDirFor(proposedId), 'egress.ndjson')}`
         }`;
   writeLine(io.stdout, modeLine);
   logger.info(
-    { ingestorId, correlationId: env.correlationId, table: plan.table, category: plan.category, mode: args.command },
+    { ingestorId: proposedId, correlationId: env.correlationId, table: plan.table, category: plan.category, mode: args.command },
     'ingest starting',
   );
 
+  // On SIGTERM the run stops reading at once, but a backend request in flight may finish for a
+  // grace period: aborting it could leave metadata accepted by the backend yet unrecorded here.
+  const backendAbort = new AbortController();
+  io.signal?.addEventListener('abort', () => setTimeout(() => backendAbort.abort(io.signal?.reason), BACKEND_GRACE_MS).unref(), {
+    once: true,
+  });
+  let lock: TableLock | null = null;
   let result: IngestResult;
   try {
+    if (args.command !== 'plan') lock = await acquireTableLock(env.storageRoot, plan.table, proposedId);
     result = await ingest({
       plan,
       mode: args.command === 'plan' ? 'plan' : 'run',
       sink,
       logger,
-      ingestorId,
+      ingestorId: proposedId,
       correlationId: env.correlationId,
-      title,
+      title: env.title ?? undefined,
       signal: io.signal,
       tty: !container && io.stderr.isTTY ? (io.stderr as NodeJS.WriteStream) : null,
-      openBackend: async () => {
-        await mkdir(reportDir, { recursive: true });
-        await rm(egressPath, { force: true });
+      openBackend: async (ingestorId) => {
+        const dir = reportDirFor(ingestorId);
+        await mkdir(dir, { recursive: true });
+        const egressPath = path.join(dir, 'egress.ndjson');
+        // A local preview starts its record afresh; a cluster run appends (a resumed run continues it).
+        if (!container && !env.mysql) await rm(egressPath, { force: true });
         egress = await EgressLog.open(egressPath);
         transport = env.token
           ? new HttpTransport({
               baseUrl: env.backendUrl,
               token: env.token,
+              retries: env.backendRetries,
+              baseDelayMs: env.backendRetryBaseMs,
+              timeoutMs: env.backendTimeoutMs,
               onRetry: (i) => logger.warn({ path: i.path, retry: i.retry, status: i.status, error: i.error }, 'backend retry'),
             })
           : new DryRunTransport();
-        return new BackendClient(transport, { table: plan.table, ingestorId, intent: plan.intent, egress });
+        return new BackendClient(transport, { table: plan.table, ingestorId, intent: plan.intent, egress, signal: backendAbort.signal });
       },
     });
+  } catch (err) {
+    const error = toIngestError(err);
+    result = {
+      status: 'failed',
+      exitCode: exitCodeFor(error.errorClass),
+      ingestorId: proposedId,
+      resumed: null,
+      counters: newCounters(),
+      error,
+      problems: [],
+      problemCount: 0,
+      check: null,
+      labels: null,
+      timings: { checkMs: 0, writeMs: 0, registerMs: 0, totalMs: 0 },
+    };
   } finally {
     await sink.close().catch(() => undefined);
+    await lock?.release().catch(() => undefined);
   }
   await (transport as Transport | null)?.close().catch(() => undefined);
   await (egress as EgressLog | null)?.close().catch(() => undefined);
-  const egressRecorded = (egress as EgressLog | null) !== null;
+  const egressPath = (egress as EgressLog | null)?.file ?? null;
+  const reportDir = reportDirFor(result.ingestorId);
 
   if (result.problems.length > 0) {
-    writeLine(io.stderr, `✗ the data was refused; nothing was written (${result.problemCount} problem${result.problemCount === 1 ? '' : 's'}):`);
+    const verb = result.status === 'quarantined' ? 'left out (quarantined)' : 'refused; nothing was written';
+    writeLine(io.stderr, `✗ the data was ${verb} (${result.problemCount} problem${result.problemCount === 1 ? '' : 's'}):`);
     writeLine(io.stderr, formatProblems(result.problems, result.problemCount));
   }
   if (result.error) {
     logger.error({ code: result.error.code, context: result.error.context, ...internalTrace(result.error) }, result.error.describe());
     writeLine(io.stderr, `✗ ${result.error.describe()}`);
   }
+  let quarantinePath: string | null = null;
+  if (result.status === 'quarantined' && result.check) {
+    quarantinePath = path.join(reportDir, 'quarantine.ndjson');
+    await mkdir(reportDir, { recursive: true });
+    await writeFile(quarantinePath, result.check.quarantine.map((q) => JSON.stringify(q)).join('\n') + '\n');
+    logger.warn({ quarantine: quarantinePath, rows: result.counters.skipped }, 'invalid rows left out; see the quarantine file');
+  }
 
   if (args.command === 'plan') {
-    if (result.status === 'planned') printPlan(io, plan, result, ingestorId, title, env);
+    if (result.status === 'planned') printPlan(io, plan, result, result.ingestorId, env.title ?? `${plan.category}_${result.ingestorId}`, env);
   } else {
-    if (egressRecorded) logger.info({ egress: egressPath }, 'egress record written');
-    writeLine(io.stdout, formatBanner(ingestorId, result.counters));
+    if (egressPath) logger.info({ egress: egressPath }, 'egress record written');
+    writeLine(io.stdout, formatBanner(result.ingestorId, result.counters));
   }
   const summary = {
     status: result.status,
     exit_code: result.exitCode,
-    ingestor_id: ingestorId,
+    ingestor_id: result.ingestorId,
     correlation_id: env.correlationId,
+    resumed: result.resumed !== null,
     table: plan.table,
     category: plan.category,
+    config_hash: plan.configHash,
     counters: result.counters,
     timings_ms: result.timings,
     rows: sink.where,
-    egress: egressRecorded ? { path: egressPath } : null,
+    egress: egressPath ? { path: egressPath, requests: (egress as EgressLog | null)?.count ?? 0 } : null,
+    quarantine: quarantinePath,
     error: result.error?.toJSON() ?? null,
     problems: result.problems.map((p) => p.toJSON()),
     problem_count: result.problemCount,
   };
-  if (egressRecorded) {
+  if (egressPath) {
     await writeFile(path.join(reportDir, 'summary.json'), JSON.stringify(summary, null, 2) + '\n').catch(() => undefined);
   }
   logger.info({ status: result.status, exitCode: result.exitCode, counters: result.counters, timings: result.timings }, 'ingest finished');

@@ -15,6 +15,10 @@ export interface RuntimeEnv {
   readonly title: string | null;
   readonly batchSize: number | undefined;
   readonly logLevel: string | undefined;
+  /** Backend retry tunables (BACKEND_RETRIES, BACKEND_RETRY_BASE_MS, BACKEND_TIMEOUT_SECONDS). */
+  readonly backendRetries: number;
+  readonly backendRetryBaseMs: number;
+  readonly backendTimeoutMs: number;
 }
 
 const CORRELATION_ID = /^[A-Za-z0-9._-]{1,64}$/;
@@ -37,6 +41,9 @@ export function readRuntimeEnv(env: NodeJS.ProcessEnv, storageRootFlag: string |
     title: env['TITLE'] || null,
     batchSize: batch === undefined || batch === '' ? undefined : integerEnv(env, 'BATCH_SIZE', 1000, 1, 100_000),
     logLevel: env['LOG_LEVEL'] || undefined,
+    backendRetries: integerEnv(env, 'BACKEND_RETRIES', 5, 0, 20),
+    backendRetryBaseMs: integerEnv(env, 'BACKEND_RETRY_BASE_MS', 500, 0, 60_000),
+    backendTimeoutMs: integerEnv(env, 'BACKEND_TIMEOUT_SECONDS', 60, 1, 3600) * 1000,
   };
 }
 

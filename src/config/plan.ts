@@ -3,6 +3,7 @@ import path from 'node:path';
 import { IngestError, IngestErrors } from '../errors.js';
 import { conventionFor } from './categories.js';
 import { RUNTIMES } from '../categories/registry.js';
+import { REFUSED_CATEGORIES } from '../categories/refused.js';
 import { parseSqlType } from './sql-type.js';
 import { mapConfiguredPath } from './storage-paths.js';
 import type {
@@ -10,6 +11,7 @@ import type {
   DataIdPlan,
   FileSetName,
   FileSetPlan,
+  InvalidRowPolicy,
   ImagePlan,
   IngestConfig,
   JsonValue,
@@ -47,7 +49,8 @@ export function resolvePlan(config: IngestConfig, options: PlanOptions): Plan {
     problems.push(
       new IngestError(
         'CONFIG_UNSUPPORTED_CATEGORY',
-        `category ${config.category} is not supported yet by this ingestor version; nothing was ingested`,
+        REFUSED_CATEGORIES[config.category] ??
+          `category ${config.category} is not supported yet by this ingestor version; nothing was ingested`,
         at('/category'),
       ),
     );
@@ -94,6 +97,7 @@ export function resolvePlan(config: IngestConfig, options: PlanOptions): Plan {
     fileSets,
     filenameColumn: convention.referencesFiles ? 'filename' : null,
     timeColumn,
+    numberOfKeypoints: config.number_of_keypoints ?? null,
     longLabel: config.category === 'token_classification',
     metaData: {},
     sendsEdgeLabels: convention.labelled,
@@ -101,8 +105,16 @@ export function resolvePlan(config: IngestConfig, options: PlanOptions): Plan {
     storageRoot,
     destination: path.join(storageRoot, config.table),
     batchSize: options.batchSize ?? config.spec?.csv_options?.chunk_size ?? DEFAULT_BATCH_SIZE,
+    invalidRows: resolveInvalidRows(config),
   };
   return deepFreeze({ ...plan, metaData: resolveMetaData(plan, config) });
+}
+
+function resolveInvalidRows(config: IngestConfig): InvalidRowPolicy {
+  if (config.spec?.on_invalid_row !== 'quarantine') return { mode: 'fail' };
+  const max = config.spec.max_invalid_rows;
+  if (typeof max === 'string') return { mode: 'quarantine', maxCount: null, maxPercent: Number(max.slice(0, -1)) };
+  return { mode: 'quarantine', maxCount: max ?? 0, maxPercent: null };
 }
 
 function resolveSource(config: IngestConfig, storageRoot: string): SourcePlan {
@@ -207,6 +219,8 @@ function resolveMetaData(plan: Plan, config: IngestConfig): Record<string, JsonV
     if (size) meta['target_size'] = [size[0], size[1]];
     meta['extension'] = plan.images.extension;
   }
+  const textSet = plan.family === 'text' ? (plan.fileSets.texts ?? plan.fileSets.sequences) : undefined;
+  if (textSet) meta['extension'] = textSet.extension;
   if (config.number_of_keypoints !== undefined) meta['number_of_keypoints'] = config.number_of_keypoints;
   if (plan.timeColumn !== null) meta['time_column'] = plan.timeColumn;
   if (plan.family === 'tabular') {

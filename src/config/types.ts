@@ -156,6 +156,8 @@ export interface Plan {
   readonly filenameColumn: string | null;
   /** time_to_event_prediction: the time column. */
   readonly timeColumn: string | null;
+  /** keypoint_detection: keypoints per record (`number_of_keypoints`); null otherwise. */
+  readonly numberOfKeypoints: number | null;
   /** Whether the label column needs TEXT instead of VARCHAR(255). */
   readonly longLabel: boolean;
   /** `meta_data` of the global_metadata call, before the label policy is added. */
@@ -170,4 +172,16 @@ export interface Plan {
   readonly destination: string;
   /** Rows per batch (insert + backend send). */
   readonly batchSize: number;
+  /** What an invalid row does: fail the run (default) or, opted in, leave it out up to a limit. */
+  readonly invalidRows: InvalidRowPolicy;
 }
+
+export type InvalidRowPolicy =
+  | { readonly mode: 'fail' }
+  | {
+      readonly mode: 'quarantine';
+      /** At most this many invalid rows (null: see maxPercent). */
+      readonly maxCount: number | null;
+      /** At most this percentage of all rows (null: see maxCount). */
+      readonly maxPercent: number | null;
+    };

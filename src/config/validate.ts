@@ -40,6 +40,8 @@ const PLATFORM_COLUMNS = [
 
 /** Bookkeeping tables that live in the same database as the datasets. */
 const BOOKKEEPING_TABLES = ['tracebloc_ingest_runs', 'tracebloc_ingest_meta'];
+/** Table names that would turn `POST /global_meta/<table>/` into another backend call. */
+const BACKEND_ROUTE_NAMES = ['global_metadata', 'prepare'];
 
 const BUCKET_FIELDS = ['strategy', 'bins', 'min_bucket_size'] as const;
 
@@ -332,7 +334,21 @@ function semanticProblems(data: unknown): Problem[] {
     ...timeSeriesProblems(data),
     ...csvOptionProblems(spec.csv_options),
     ...maxInvalidRowsProblems(spec.max_invalid_rows),
+    ...quarantineProblems(spec),
   ];
+}
+
+/** Leaving rows out is an explicit decision, and so is how many. */
+function quarantineProblems(spec: Record<string, unknown>): Problem[] {
+  const quarantine = spec['on_invalid_row'] === 'quarantine';
+  const max = spec['max_invalid_rows'] !== undefined;
+  if (quarantine && !max) {
+    return [{ path: '/spec/on_invalid_row', message: '`on_invalid_row: quarantine` needs `max_invalid_rows` (a count such as 10, or a percentage such as "1%")' }];
+  }
+  if (!quarantine && max) {
+    return [{ path: '/spec/max_invalid_rows', message: '`max_invalid_rows` only applies with `on_invalid_row: quarantine`' }];
+  }
+  return [];
 }
 
 function tableProblems(table: unknown): Problem[] {
@@ -342,6 +358,9 @@ function tableProblems(table: unknown): Problem[] {
     return [{ path, message: '`table` must start with a letter or underscore and contain only letters, digits and underscores' }];
   }
   if (table.length > 63) return [{ path, message: '`table` must be at most 63 characters long' }];
+  if (BACKEND_ROUTE_NAMES.includes(table.toLowerCase())) {
+    return [{ path, message: `\`table\` must not be ${table.toLowerCase()}: /global_meta/${table.toLowerCase()}/ is a fixed backend route` }];
+  }
   if (BOOKKEEPING_TABLES.includes(table.toLowerCase())) {
     return [{ path, message: `\`table\` must not be ${table.toLowerCase()}: that name is used by the ingestor's bookkeeping` }];
   }

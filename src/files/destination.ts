@@ -1,5 +1,4 @@
-import { constants } from 'node:fs';
-import { copyFile, mkdir, readdir } from 'node:fs/promises';
+import { copyFile, mkdir, readdir, rename, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { IngestError } from '../errors.js';
 
@@ -25,13 +24,33 @@ export async function createDestination(destination: string): Promise<void> {
   await mkdir(destination, { recursive: true });
 }
 
-/** Copies one file into the destination, never overwriting. */
+/**
+ * Copies one file into the destination through a temporary name and a rename, so a file under its
+ * final name is always complete. A file already there with the same size is an earlier attempt's
+ * copy of it (a resumed run) and is kept; names are claimed per run (CopyTracker), so nothing else
+ * can be there.
+ */
 export async function copyInto(source: string, destination: string, name: string): Promise<void> {
+  const target = path.join(destination, name);
+  const temporary = path.join(path.dirname(target), `.${path.basename(target)}.${process.pid}.partial`);
   try {
-    await copyFile(source, path.join(destination, name), constants.COPYFILE_EXCL);
+    if (await sameSize(source, target)) return;
+    await mkdir(path.dirname(target), { recursive: true });
+    await copyFile(source, temporary);
+    await rename(temporary, target);
   } catch (err) {
+    await rm(temporary, { force: true }).catch(() => undefined);
     throw new IngestError('FILE_COPY_FAILED', `copying the file failed (${(err as NodeJS.ErrnoException).code ?? 'error'})`, {
       reference: name,
     });
+  }
+}
+
+async function sameSize(a: string, b: string): Promise<boolean> {
+  try {
+    const [x, y] = await Promise.all([stat(a), stat(b)]);
+    return x.size === y.size;
+  } catch {
+    return false;
   }
 }

@@ -1,3 +1,4 @@
+import type { IngestError } from '../errors.js';
 import type { CheckedCells } from '../records/record-checker.js';
 import type { ResolvedFile } from './resolve-reference.js';
 
@@ -21,6 +22,11 @@ export interface RecordFiles {
 export interface FileHandler {
   /** Resolves the configured directories; called at the start of each pass. */
   open(): Promise<void>;
+  /**
+   * Check pass, once after `open()` and before the records: checks dataset-wide files (e.g. the
+   * text family's tokenizer.json). Its problems are reported with the records' problems.
+   */
+  checkDataset?(): Promise<IngestError[]>;
   /** Check pass: resolve and check the content of the record's files. */
   check(record: CheckedCells): Promise<RecordFiles>;
   /** Write pass: resolve only (the content was checked). */

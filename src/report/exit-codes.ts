@@ -2,7 +2,7 @@ import type { ErrorClass } from '../errors.js';
 
 /**
  * Exit statuses. Kubernetes `podFailurePolicy` can match them: the non-retryable ones
- * (2, 3, 4, 64, 77) should `FailJob`; the retryable ones (65, 75, 130) may restart.
+ * (2, 3, 4, 5, 64, 77) should `FailJob`; the retryable ones (65, 75, 130) may restart.
  */
 export const EXIT = {
   OK: 0,
@@ -12,8 +12,10 @@ export const EXIT = {
   CONFIG: 2,
   /** The data was refused before anything was written. Not retryable. */
   DATA: 3,
-  /** The destination already holds a dataset, or another run holds the table lock. Not retryable as is. */
+  /** The destination already holds another dataset, or its folder is not empty. Not retryable as is. */
   CONFLICT: 4,
+  /** Completed with invalid rows left out as the config allowed (spec.on_invalid_row: quarantine). Not retryable: a retry finds the same rows. */
+  QUARANTINED: 5,
   /** A required env var is missing (MYSQL_HOST, DB_USER, BACKEND_TOKEN, INGEST_CONFIG). Not retryable. */
   ENV_MISSING: 64,
   /** MySQL did not accept connections within MYSQL_WAIT_SECONDS. Retryable. */

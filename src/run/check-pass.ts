@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import type { Logger } from 'pino';
 import { IngestError } from '../errors.js';
 import type { Plan } from '../config/types.js';
@@ -26,7 +27,22 @@ export interface CheckResult {
   readonly labels: Float64Array | null;
   /** Distinct files referenced. */
   readonly files: number;
+  /** sha256 over every record's row number and cells: a resumed run must see the same data. */
+  readonly sourceHash: string;
+  /** Row numbers of records that failed a check (quarantine), up to MAX_TRACKED_INVALID_ROWS. */
+  readonly invalidRows: ReadonlySet<number>;
+  /** Problems of those rows for the quarantine file: where and what, never the value. */
+  readonly quarantine: readonly QuarantineEntry[];
 }
+
+export interface QuarantineEntry {
+  readonly row: number;
+  readonly code: string;
+  readonly column: string | null;
+}
+
+/** Quarantine bookkeeping stops growing here; a run with more invalid rows is refused anyway. */
+export const MAX_TRACKED_INVALID_ROWS = 1_000_000;
 
 export interface CheckPassOptions {
   logger: Logger;
@@ -34,6 +50,8 @@ export interface CheckPassOptions {
   tty?: NodeJS.WriteStream | null;
   /** Parallel file checks (sharp runs them on its thread pool). */
   fileConcurrency?: number;
+  /** Continuing an interrupted run: the destination already holds its files. */
+  resuming?: boolean;
 }
 
 /**
@@ -43,9 +61,18 @@ export interface CheckPassOptions {
 export async function checkPass(plan: Plan, options: CheckPassOptions): Promise<CheckResult> {
   const problems: IngestError[] = [];
   let errorCount = 0;
+  const invalidRows = new Set<number>();
+  const quarantine: QuarantineEntry[] = [];
   const report = (errs: readonly IngestError[]) => {
     errorCount += errs.length;
-    for (const e of errs) if (problems.length < MAX_REPORTED_ERRORS) problems.push(e);
+    for (const e of errs) {
+      if (problems.length < MAX_REPORTED_ERRORS) problems.push(e);
+      const row = e.context.row;
+      if (row !== undefined && invalidRows.size < MAX_TRACKED_INVALID_ROWS) {
+        invalidRows.add(row);
+        quarantine.push({ row, code: e.code, column: e.context.field ?? null });
+      }
+    }
   };
 
   const checker = new RecordChecker(plan);
@@ -56,8 +83,10 @@ export async function checkPass(plan: Plan, options: CheckPassOptions): Promise<
   const progress = new Progress('check', null, options.logger, options.tty ?? null);
   const distinctFiles = new Set<string>();
 
-  await checkDestinationEmpty(plan.destination);
+  if (!options.resuming) await checkDestinationEmpty(plan.destination);
+  const fingerprint = createHash('sha256');
   await files?.open();
+  report((await files?.checkDataset?.()) ?? []);
   const source = await openSource(plan.source, checker.wanted);
   let total = 0;
   let valid = 0;
@@ -66,6 +95,7 @@ export async function checkPass(plan: Plan, options: CheckPassOptions): Promise<
       if (options.signal?.aborted) throw new IngestError('INTERRUPTED', 'interrupted during the check pass');
       total++;
       progress.update(total);
+      fingerprint.update(`${record.row}\u001e${record.cells.join('\u001f')}\u001d`);
       const cells = checker.check(record);
       if (Array.isArray(cells)) {
         report(cells);
@@ -102,7 +132,17 @@ export async function checkPass(plan: Plan, options: CheckPassOptions): Promise<
     report([new IngestError('SOURCE_EMPTY', 'the source has a header but no records', { file: plan.source.configured })]);
   }
   problems.sort((a, b) => (a.context.row ?? 0) - (b.context.row ?? 0));
-  return { total, valid, errors: problems, errorCount, labels: labels?.take() ?? null, files: distinctFiles.size };
+  return {
+    total,
+    valid,
+    errors: problems,
+    errorCount,
+    labels: labels?.take() ?? null,
+    files: distinctFiles.size,
+    sourceHash: fingerprint.digest('hex'),
+    invalidRows,
+    quarantine: quarantine.sort((a, b) => a.row - b.row),
+  };
 }
 
 /** Adds the record's row and the file column to a file error. */

@@ -5,14 +5,15 @@ import type { BackendClient } from '../backend/client.js';
 import { dataIdAssigner } from '../keys/data-id.js';
 import { computeBuckets } from '../labels/bucket.js';
 import { bucketEncoder, passthroughEncoder, type LabelEncoder } from '../labels/policy.js';
-import { newCounters, isClean, type Counters } from '../report/counters.js';
+import { newCounters, type Counters } from '../report/counters.js';
 import { EXIT, exitCodeFor, type ExitCode } from '../report/exit-codes.js';
-import type { RowSink } from '../sinks/types.js';
+import type { PriorRun, RowSink } from '../sinks/types.js';
 import { checkPass, type CheckResult } from './check-pass.js';
+import { quarantineVerdict } from './quarantine.js';
 import { registerDataset } from './register.js';
 import { writePass } from './write-pass.js';
 
-export type RunStatus = 'succeeded' | 'planned' | 'rejected' | 'failed' | 'interrupted';
+export type RunStatus = 'succeeded' | 'quarantined' | 'planned' | 'rejected' | 'failed' | 'interrupted';
 
 export interface IngestOptions {
   plan: Plan;
@@ -20,8 +21,9 @@ export interface IngestOptions {
   mode: 'plan' | 'run';
   sink: RowSink;
   /** Opened only once the check pass accepted the data (so a rejected run creates nothing). */
-  openBackend: () => Promise<BackendClient>;
+  openBackend: (ingestorId: string) => Promise<BackendClient>;
   logger: Logger;
+  /** The id of a fresh run; a resumed run keeps the id of the run it continues. */
   ingestorId: string;
   correlationId: string | null;
   /** Dataset title; default `<category>_<ingestorId>`. */
@@ -33,6 +35,10 @@ export interface IngestOptions {
 export interface IngestResult {
   readonly status: RunStatus;
   readonly exitCode: ExitCode;
+  /** The run's id: the given one, or the id of the interrupted run it continued. */
+  readonly ingestorId: string;
+  /** Set when this run continued (or found complete) an earlier attempt of the same ingest. */
+  readonly resumed: PriorRun | null;
   readonly counters: Counters;
   /** The error that ended the run, if any. */
   readonly error: IngestError | null;
@@ -45,8 +51,9 @@ export interface IngestResult {
 }
 
 /**
- * One ingest: preflight, check pass (writes nothing), then — in `run` mode and only if every
- * record passed — write pass and registration. Never throws: the result carries the outcome.
+ * One ingest: preflight (is this a retry of an earlier attempt?), check pass (writes nothing),
+ * then — in `run` mode and only if the data is accepted — write pass and registration.
+ * Never throws: the result carries the outcome.
  */
 export async function ingest(o: IngestOptions): Promise<IngestResult> {
   const started = performance.now();
@@ -54,19 +61,17 @@ export async function ingest(o: IngestOptions): Promise<IngestResult> {
   const timings = { checkMs: 0, writeMs: 0, registerMs: 0, totalMs: 0 };
   let check: CheckResult | null = null;
   let labels: LabelEncoder | null = null;
+  let prior: PriorRun | null = null;
+  let ingestorId = o.ingestorId;
   let opened = false;
 
   const finish = async (status: RunStatus, error: IngestError | null, problems: readonly IngestError[] = []) => {
     timings.totalMs = Math.round(performance.now() - started);
-    const exitCode: ExitCode =
-      status === 'succeeded' || status === 'planned'
-        ? EXIT.OK
-        : status === 'interrupted'
-          ? EXIT.INTERRUPTED
-          : exitCodeFor((error ?? problems[0])?.errorClass ?? 'internal');
     const result: IngestResult = {
       status,
-      exitCode,
+      exitCode: exitCodeOf(status, error ?? problems[0] ?? null),
+      ingestorId,
+      resumed: prior,
       counters,
       error,
       problems,
@@ -76,9 +81,10 @@ export async function ingest(o: IngestOptions): Promise<IngestResult> {
       timings,
     };
     if (opened) {
+      const recorded = status === 'succeeded' || status === 'quarantined' || status === 'interrupted' ? status : 'failed';
       await o.sink
-        .finish({ status: status === 'succeeded' ? 'succeeded' : status === 'interrupted' ? 'interrupted' : 'failed', counters: { ...counters }, summary: { status, counters, timings, error: error?.toJSON() ?? null } })
-        .catch((err: unknown) => o.logger.error({ code: codeOf(err) }, 'recording the run outcome failed'));
+        .finish({ status: recorded, counters: { ...counters }, summary: runSummary(result) })
+        .catch((err: unknown) => o.logger.error({ code: err instanceof IngestError ? err.code : 'INTERNAL' }, 'recording the run outcome failed'));
     }
     return result;
   };
@@ -90,55 +96,98 @@ export async function ingest(o: IngestOptions): Promise<IngestResult> {
     );
   }
   try {
-    await o.sink.preflight();
+    prior = await o.sink.preflight({ configHash: o.plan.configHash, correlationId: o.correlationId });
+    if (prior) {
+      ingestorId = prior.ingestorId;
+      o.logger.info({ ingestorId, status: prior.status, batchesCommitted: prior.batchesCommitted, batchesSent: prior.batchesSent }, 'continuing an earlier attempt of this ingest');
+    }
 
     let t = performance.now();
-    check = await checkPass(o.plan, { logger: o.logger, signal: o.signal, tty: o.tty });
+    check = await checkPass(o.plan, { logger: o.logger, signal: o.signal, tty: o.tty, resuming: prior !== null });
     timings.checkMs = Math.round(performance.now() - t);
     counters.total = check.total;
-    if (check.errorCount > 0) {
-      counters.processed = check.valid;
-      return await finish('rejected', null, check.errors);
+    counters.processed = check.valid;
+
+    const verdict = quarantineVerdict(o.plan, check);
+    if (verdict.reject) return await finish('rejected', verdict.error, check.errors);
+    if (prior && prior.sourceHash !== null && prior.sourceHash !== check.sourceHash) {
+      return await finish(
+        'rejected',
+        new IngestError('TABLE_NOT_EMPTY', `the data changed since the interrupted run ${prior.ingestorId}; delete the partial dataset (tracebloc data delete) and ingest again`),
+      );
     }
     labels = labelEncoderFor(o.plan, check);
-    if (o.mode === 'plan') {
-      counters.processed = check.valid;
-      return await finish('planned', null);
+    if (o.mode === 'plan') return await finish('planned', null);
+    counters.processed = 0;
+
+    if (prior?.registered) {
+      // A retry of an ingest that already finished: nothing to write, nothing to send.
+      counters.processed = counters.inserted = counters.sent = prior.rows;
+      counters.skipped = verdict.skipped;
+      o.logger.info({ ingestorId }, 'this ingest already completed; nothing to do');
+      return await finish(verdict.skipped > 0 ? 'quarantined' : 'succeeded', null);
     }
 
-    const backend = await o.openBackend();
-    await o.sink.open({ ingestorId: o.ingestorId, correlationId: o.correlationId, startedAt: new Date() });
+    const backend = await o.openBackend(ingestorId);
+    const batchSize = prior && prior.batchSize > 0 ? prior.batchSize : o.plan.batchSize;
+    const { salt } = await o.sink.open({
+      ingestorId,
+      correlationId: o.correlationId,
+      startedAt: new Date(),
+      batchSize,
+      sourceHash: check.sourceHash,
+      resume: prior,
+    });
     opened = true;
     t = performance.now();
+    const skipped = check.invalidRows;
     await writePass({
       plan: o.plan,
       sink: o.sink,
       backend,
-      keys: dataIdAssigner(o.plan.dataId),
+      keys: dataIdAssigner(o.plan.dataId, salt),
       labels,
       counters,
       logger: o.logger,
+      batchSize,
+      resume: prior,
+      skip: skipped.size > 0 ? (row) => skipped.has(row) : undefined,
       signal: o.signal,
       tty: o.tty,
     });
+    counters.skipped = verdict.skipped;
     timings.writeMs = Math.round(performance.now() - t);
     if (o.signal?.aborted) {
-      counters.skipped = 0;
-      return await finish('interrupted', new IngestError('INTERRUPTED', 'stopped by a signal; a retry resumes'));
+      return await finish('interrupted', new IngestError('INTERRUPTED', 'stopped by a signal; a retry of the same Job resumes'));
     }
-    if (!isClean(counters)) {
+    if (counters.inserted !== counters.processed || counters.sent !== counters.inserted) {
       return await finish('failed', new IngestError('INTERNAL', 'the write pass did not account for every record'));
     }
     t = performance.now();
-    await registerDataset(o.plan, backend, labels, o.title ?? `${o.plan.category}_${o.ingestorId}`);
+    await registerDataset(o.plan, backend, labels, o.title ?? `${o.plan.category}_${ingestorId}`);
+    await o.sink.markProgress({ registered: true });
     timings.registerMs = Math.round(performance.now() - t);
-    return await finish('succeeded', null);
+    return await finish(verdict.skipped > 0 ? 'quarantined' : 'succeeded', null);
   } catch (err) {
     if (err instanceof IngestErrors) return await finish('rejected', null, err.errors);
     const error = toIngestError(err);
-    if (error.code === 'INTERRUPTED') return await finish('interrupted', error);
-    const dataClass = error.errorClass === 'data' || error.errorClass === 'config';
+    if (error.code === 'INTERRUPTED' || o.signal?.aborted) return await finish('interrupted', error);
+    const dataClass = error.errorClass === 'data' || error.errorClass === 'config' || error.errorClass === 'conflict';
     return await finish(dataClass && !opened ? 'rejected' : 'failed', error);
+  }
+}
+
+function exitCodeOf(status: RunStatus, error: IngestError | null): ExitCode {
+  switch (status) {
+    case 'succeeded':
+    case 'planned':
+      return EXIT.OK;
+    case 'quarantined':
+      return EXIT.QUARANTINED;
+    case 'interrupted':
+      return EXIT.INTERRUPTED;
+    default:
+      return exitCodeFor(error?.errorClass ?? 'internal');
   }
 }
 
@@ -150,12 +199,21 @@ function labelEncoderFor(plan: Plan, check: CheckResult): LabelEncoder | null {
   return bucketEncoder(computeBuckets(check.labels ?? new Float64Array(0), spec), spec);
 }
 
+/** What the run record keeps: outcome, counts, durations; never values. */
+function runSummary(r: IngestResult): Record<string, unknown> {
+  return {
+    status: r.status,
+    ingestor_id: r.ingestorId,
+    resumed: r.resumed !== null,
+    counters: r.counters,
+    timings_ms: r.timings,
+    error: r.error?.toJSON() ?? null,
+    problem_count: r.problemCount,
+  };
+}
+
 export function toIngestError(err: unknown): IngestError {
   if (err instanceof IngestError) return err;
   if (err instanceof IngestErrors) return err.errors[0] ?? new IngestError('INTERNAL', 'unknown failure');
   return new IngestError('INTERNAL', `unexpected failure: ${err instanceof Error ? err.name : 'unknown'}`, {}, { cause: err });
-}
-
-function codeOf(err: unknown): string {
-  return err instanceof IngestError ? err.code : 'INTERNAL';
 }

@@ -11,7 +11,7 @@ import { Progress } from '../log/progress.js';
 import { RecordChecker } from '../records/record-checker.js';
 import { SequenceChecks } from '../records/sequence-checks.js';
 import type { Counters } from '../report/counters.js';
-import type { OutRow, RowSink } from '../sinks/types.js';
+import type { OutRow, PriorRun, RowSink } from '../sinks/types.js';
 import { openSource } from '../sources/open-source.js';
 import { TaskWindow } from './task-window.js';
 
@@ -23,12 +23,19 @@ export interface WritePassOptions {
   labels: LabelEncoder | null;
   counters: Counters;
   logger: Logger;
+  /** Rows per batch (a resumed run keeps the batches of the run it continues). */
+  batchSize: number;
+  /** The interrupted run this one continues: its committed batches are not written again, its sent ones not sent again. */
+  resume: PriorRun | null;
+  /** Rows the check pass left out (quarantine), by row number. */
+  skip?: (row: number) => boolean;
   signal?: AbortSignal;
   tty?: NodeJS.WriteStream | null;
   fileConcurrency?: number;
 }
 
 interface Batch {
+  index: number;
   rows: OutRow[];
   meta: RowMeta[];
   files: RecordFiles[];
@@ -36,9 +43,9 @@ interface Batch {
 
 /**
  * Pass 2: the same reader and checks as pass 1, then key, label, batch; per batch copy its files,
- * commit its rows, send its metadata — in that order, so no row exists without its files and no
- * metadata leaves for a row that is not committed. The reader is pulled only as fast as batches
- * are written (backpressure from MySQL and the backend reaches the source).
+ * commit its rows (with the progress counter), send its metadata — in that order, so no row exists
+ * without its files and no metadata leaves for a row that is not committed. The reader is pulled
+ * only as fast as batches are written (backpressure from MySQL and the backend reaches the source).
  * Stops at a batch boundary when `signal` aborts.
  */
 export async function writePass(o: WritePassOptions): Promise<void> {
@@ -52,10 +59,11 @@ export async function writePass(o: WritePassOptions): Promise<void> {
     await files.open();
   }
   const source = await openSource(plan.source, checker.wanted);
-  let batch: Batch = { rows: [], meta: [], files: [] };
+  let batch: Batch = { index: 0, rows: [], meta: [], files: [] };
   try {
     for await (const record of source.records) {
       if (o.signal?.aborted) break;
+      if (o.skip?.(record.row)) continue;
       const cells = checker.check(record);
       const problems = Array.isArray(cells) ? cells : sequence.check(cells);
       if (problems || Array.isArray(cells)) {
@@ -69,7 +77,7 @@ export async function writePass(o: WritePassOptions): Promise<void> {
           throw changedSince(err instanceof IngestError ? err : undefined, plan, record.row);
         }
       }
-      const dataId = o.keys.assign(cells.dataIdSource);
+      const dataId = o.keys.assign(record.row, record.cells, cells.dataIdSource);
       batch.rows.push({
         dataId,
         label: cells.label,
@@ -85,9 +93,9 @@ export async function writePass(o: WritePassOptions): Promise<void> {
       });
       if (found) batch.files.push(found);
       counters.processed++;
-      if (batch.rows.length >= plan.batchSize) {
+      if (batch.rows.length >= o.batchSize) {
         await flush(batch, o, files);
-        batch = { rows: [], meta: [], files: [] };
+        batch = { index: batch.index + 1, rows: [], meta: [], files: [] };
         progress.update(counters.inserted);
       }
     }
@@ -101,31 +109,41 @@ export async function writePass(o: WritePassOptions): Promise<void> {
 
 async function flush(batch: Batch, o: WritePassOptions, files: FileHandler | null): Promise<void> {
   const { counters } = o;
-  if (files && batch.files.length > 0) {
-    const window = new TaskWindow(o.fileConcurrency ?? 8);
-    let failure: unknown = null;
-    for (const f of batch.files) {
-      await window.add(() =>
-        files.copy(f).catch((err: unknown) => {
-          failure ??= err;
-        }),
-      );
-    }
-    await window.drain();
-    if (failure !== null) {
-      counters.fileFailures += batch.rows.length;
-      throw failure;
+  const n = batch.rows.length;
+  const committed = o.resume !== null && batch.index < o.resume.batchesCommitted;
+  const sent = o.resume !== null && batch.index < o.resume.batchesSent;
+  if (!committed) {
+    if (files && batch.files.length > 0) await copyFiles(batch, o, files);
+    try {
+      await o.sink.write(batch.rows, batch.index);
+    } catch (err) {
+      counters.failedInserts += n;
+      throw err;
     }
   }
-  try {
-    await o.sink.write(batch.rows);
-  } catch (err) {
-    counters.failedInserts += batch.rows.length;
-    throw err;
+  counters.inserted += n;
+  if (!sent) {
+    await o.backend.sendRows(batch.meta);
+    await o.sink.markProgress({ batchesSent: batch.index + 1 });
   }
-  counters.inserted += batch.rows.length;
-  await o.backend.sendRows(batch.meta);
-  counters.sent += batch.meta.length;
+  counters.sent += n;
+}
+
+async function copyFiles(batch: Batch, o: WritePassOptions, files: FileHandler): Promise<void> {
+  const window = new TaskWindow(o.fileConcurrency ?? 8);
+  let failure: unknown = null;
+  for (const f of batch.files) {
+    await window.add(() =>
+      files.copy(f).catch((err: unknown) => {
+        failure ??= err;
+      }),
+    );
+  }
+  await window.drain();
+  if (failure !== null) {
+    o.counters.fileFailures += batch.rows.length;
+    throw failure;
+  }
 }
 
 /** The source or a file changed between the passes: refuse rather than write what was not checked. */

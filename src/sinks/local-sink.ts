@@ -3,7 +3,8 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { once } from 'node:events';
 import path from 'node:path';
 import type { Plan } from '../config/types.js';
-import type { OutRow, RowSink, RunInfo, RunOutcome } from './types.js';
+import { randomBytes } from 'node:crypto';
+import type { OutRow, PriorRun, RowSink, RunInfo, RunOutcome } from './types.js';
 
 /**
  * Local mode: the rows a run would insert, one JSON object per line, in `<out>/rows.ndjson`,
@@ -22,13 +23,19 @@ export class LocalSink implements RowSink {
     this.where = path.join(outDir, 'rows.ndjson');
   }
 
-  async preflight(): Promise<void> {}
+  /** A local preview never resumes: each run writes its folder afresh. */
+  async preflight(): Promise<PriorRun | null> {
+    return null;
+  }
 
-  async open(run: RunInfo): Promise<void> {
+  async open(run: RunInfo): Promise<{ salt: string }> {
     this.run = run;
     await mkdir(this.outDir, { recursive: true });
     this.stream = createWriteStream(this.where, { flags: 'w' });
+    return { salt: randomBytes(32).toString('hex') };
   }
+
+  async markProgress(): Promise<void> {}
 
   async write(rows: readonly OutRow[]): Promise<void> {
     const stream = this.stream;

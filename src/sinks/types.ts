@@ -17,25 +17,60 @@ export interface RunInfo {
   readonly ingestorId: string;
   readonly correlationId: string | null;
   readonly startedAt: Date;
+  /** Rows per batch: a resumed run must cut the source into the same batches. */
+  readonly batchSize: number;
+  /** Fingerprint of the source records (check pass), so a resume never mixes two versions of the data. */
+  readonly sourceHash: string;
+  /** The interrupted run this one continues, if any. */
+  readonly resume: PriorRun | null;
+}
+
+/** What identifies "the same ingest" across Job retries. */
+export interface RunIdentity {
+  readonly configHash: string;
+  readonly correlationId: string | null;
+}
+
+/** An earlier run of the same config on the same table, as recorded by the sink. */
+export interface PriorRun {
+  readonly ingestorId: string;
+  readonly status: string;
+  readonly batchSize: number;
+  readonly sourceHash: string | null;
+  /** Batches whose rows are committed (atomically with this counter). */
+  readonly batchesCommitted: number;
+  /** Batches whose metadata the backend accepted. */
+  readonly batchesSent: number;
+  /** Whether the dataset registration (calls 2–5) completed. */
+  readonly registered: boolean;
+  /** Rows the dataset holds. */
+  readonly rows: number;
 }
 
 export interface RunOutcome {
-  readonly status: 'succeeded' | 'failed' | 'interrupted';
+  readonly status: 'succeeded' | 'quarantined' | 'failed' | 'interrupted';
   readonly counters: Readonly<Record<string, number>>;
   readonly summary: unknown;
 }
+
+export type Progress = { batchesSent: number } | { registered: true };
 
 /** Where rows go. Each method resolves only when its effect is durable. */
 export interface RowSink {
   readonly kind: 'mysql' | 'local';
   /** Human description of where rows go (no credentials). */
   readonly where: string;
-  /** Read-only checks before the check pass: refuse early if the destination holds a dataset. */
-  preflight(): Promise<void>;
-  /** Creates the destination. Called only after the check pass accepted every record. */
-  open(run: RunInfo): Promise<void>;
-  /** Writes one batch; resolves when it is committed. */
-  write(rows: readonly OutRow[]): Promise<void>;
+  /**
+   * Read-only checks before the check pass. Returns the earlier run of the same ingest that this
+   * run continues (a Job retry), or null for a fresh start; refuses a table holding another dataset.
+   */
+  preflight(identity: RunIdentity): Promise<PriorRun | null>;
+  /** Creates the destination (or reopens it to resume). Called only after the check pass accepted the data. Returns the per-table salt of the data_id keys. */
+  open(run: RunInfo): Promise<{ salt: string }>;
+  /** Writes batch number `batch` (0-based); resolves when it is committed together with the progress counter. */
+  write(rows: readonly OutRow[], batch: number): Promise<void>;
+  /** Records progress that is not part of a write (metadata sent, registration done). */
+  markProgress(progress: Progress): Promise<void>;
   /** Records the run's outcome. */
   finish(outcome: RunOutcome): Promise<void>;
   close(): Promise<void>;

@@ -219,9 +219,9 @@ describe('validateConfig', () => {
       ['a non-string column type', TABULAR.replace('age: INT', 'age: 5'), '8:8 /schema/age column `age`: the type must be a string such as INT or VARCHAR(255)'],
       ['a bad label policy', TABULAR.replace('label: y', 'label: {column: y, policy: hash}'), '10:28 /label/policy `label.policy` must be one of: passthrough, bucket'],
       ['bins out of range', yaml('category: tabular_regression\ncsv: /a\nschema: {p: INT}\nlabel: {column: p, policy: bucket, bins: 1000}\n'), '8:42 /label/bins `label.bins` must be at most 100'],
-      ['max_invalid_rows', TABULAR + 'spec:\n  max_invalid_rows: 5 percent\n', '12:21 /spec/max_invalid_rows `spec.max_invalid_rows` must be an integer >= 0 or a percentage such as "5%"'],
-      ['max_invalid_rows of the wrong type', TABULAR + 'spec:\n  max_invalid_rows: 0.5\n', '12:21 /spec/max_invalid_rows `spec.max_invalid_rows` must be an integer >= 0 or a percentage such as "5%"'],
-      ['a negative max_invalid_rows', TABULAR + 'spec:\n  max_invalid_rows: -1\n', '12:21 /spec/max_invalid_rows `spec.max_invalid_rows` must be at least 0'],
+      ['max_invalid_rows', TABULAR + 'spec:\n  on_invalid_row: quarantine\n  max_invalid_rows: 5 percent\n', '13:21 /spec/max_invalid_rows `spec.max_invalid_rows` must be an integer >= 0 or a percentage such as "5%"'],
+      ['max_invalid_rows of the wrong type', TABULAR + 'spec:\n  on_invalid_row: quarantine\n  max_invalid_rows: 0.5\n', '13:21 /spec/max_invalid_rows `spec.max_invalid_rows` must be an integer >= 0 or a percentage such as "5%"'],
+      ['a negative max_invalid_rows', TABULAR + 'spec:\n  on_invalid_row: quarantine\n  max_invalid_rows: -1\n', '13:21 /spec/max_invalid_rows `spec.max_invalid_rows` must be at least 0'],
       ['on_invalid_row', TABULAR + 'spec:\n  on_invalid_row: skip\n', '12:19 /spec/on_invalid_row `spec.on_invalid_row` must be one of: fail, quarantine'],
       ['an unknown key in label', TABULAR.replace('label: y', 'label:\n  column: y\n  polcy: bucket'), '12:3 /label/polcy unknown key `polcy` in `label` (did you mean `policy`?)'],
     ])('for %s', (_, text, expected) => {
@@ -346,8 +346,12 @@ describe('validateConfig', () => {
     });
 
     it('refuses a percentage above 100', () => {
-      expect(messages(TABULAR + 'spec: {max_invalid_rows: "100.5%"}\n')).toEqual(['`spec.max_invalid_rows` must be at most 100%']);
-      expect(() => validateConfig(TABULAR + 'spec: {max_invalid_rows: "100.0%"}\n', 'f')).not.toThrow();
+      expect(messages(TABULAR + 'spec: {on_invalid_row: quarantine, max_invalid_rows: "100.5%"}\n')).toEqual(['`spec.max_invalid_rows` must be at most 100%']);
+      expect(() => validateConfig(TABULAR + 'spec: {on_invalid_row: quarantine, max_invalid_rows: "100.0%"}\n', 'f')).not.toThrow();
+      expect(messages(TABULAR + 'spec: {on_invalid_row: quarantine}\n')).toEqual([
+        '`on_invalid_row: quarantine` needs `max_invalid_rows` (a count such as 10, or a percentage such as "1%")',
+      ]);
+      expect(messages(TABULAR + 'spec: {max_invalid_rows: 3}\n')).toEqual(['`max_invalid_rows` only applies with `on_invalid_row: quarantine`']);
     });
   });
 

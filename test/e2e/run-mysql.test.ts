@@ -161,15 +161,24 @@ describe('run against MySQL and a loopback backend', () => {
     expect(banner).toMatchObject({ total: 10_000, processed: 9_999, inserted: 0, sent: 0 });
   });
 
-  it('container mode reads INGEST_CONFIG and the platform env', async () => {
-    backend.requests.length = 0;
+  it('container mode: a re-run of a finished ingest is a no-op; another config on the same table is refused', async () => {
     const root = await copyFixturePvc();
-    const r = await runCli([], {
-      env: env({ INGEST_CONFIG: path.join(FIXTURES, 'tabular_classification', 'ingest.yaml'), STORAGE_ROOT: root, DB_NAME: `${db.name}` , TITLE: 'Churn v1' }),
-    });
-    // churn_train already exists from the test above: container runs refuse to append to a dataset.
-    expect(r.code).toBe(4);
-    expect(r.stderr).toContain('TABLE_NOT_EMPTY');
+    const config = path.join(FIXTURES, 'tabular_classification', 'ingest.yaml');
+    const [before] = await db.query<{ n: number }>('SELECT COUNT(*) AS n FROM churn_train');
+    backend.requests.length = 0;
+    const again = await runCli([], { env: env({ INGEST_CONFIG: config, STORAGE_ROOT: root }) });
+    expect(again.code, again.stderr).toBe(0);
+    expect(again.stderr).toContain('already completed');
+    expect(backend.requests).toHaveLength(0);
+    expect(parseBanner(again.stdout)).toMatchObject({ total: 40, inserted: 40, sent: 40 });
+    const [after] = await db.query<{ n: number }>('SELECT COUNT(*) AS n FROM churn_train');
+    expect(after!.n).toBe(before!.n);
+
+    const other = path.join(root, 'other.yaml');
+    await writeFile(other, (await readFile(config, 'utf8')).replace('intent: train', 'intent: test'));
+    const refused = await runCli([], { env: env({ INGEST_CONFIG: other, STORAGE_ROOT: root }) });
+    expect(refused.code).toBe(4);
+    expect(refused.stderr).toContain('TABLE_NOT_EMPTY');
     expect(backend.requests).toHaveLength(0);
   });
 

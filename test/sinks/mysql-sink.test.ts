@@ -30,7 +30,8 @@ label:
 let db: TestDatabase;
 let settings: MysqlSettings;
 const plan = resolvePlan(validateConfig(yaml, 'i.yaml').config, { configPath: 'i.yaml', configText: yaml, storageRoot: '/tmp' });
-const run = { ingestorId: 'run-1', correlationId: 'corr-1', startedAt: new Date() };
+const run = { ingestorId: 'run-1', correlationId: 'corr-1', startedAt: new Date(), batchSize: 2, sourceHash: 'f'.repeat(64), resume: null };
+const identity = { configHash: plan.configHash, correlationId: 'corr-1' };
 
 function row(i: number): OutRow {
   return {
@@ -57,10 +58,13 @@ afterAll(async () => {
 describe('MysqlSink', () => {
   it('creates the database and the platform table with the declared types, then writes batches', async () => {
     const sink = new MysqlSink(plan, settings);
-    await sink.preflight();
-    await sink.open(run);
-    await sink.write([row(1), row(2)]);
-    await sink.write([row(3)]);
+    expect(await sink.preflight(identity)).toBeNull();
+    const { salt } = await sink.open(run);
+    expect(salt).toMatch(/^[0-9a-f]{64}$/);
+    await sink.write([row(1), row(2)], 0);
+    await sink.write([row(3)], 1);
+    await sink.markProgress({ batchesSent: 2 });
+    await sink.markProgress({ registered: true });
     await sink.finish({ status: 'succeeded', counters: { total: 3, inserted: 3, sent: 3 }, summary: { ok: true } });
     await sink.close();
 
@@ -98,16 +102,32 @@ describe('MysqlSink', () => {
       big: '18446744073709551615',
     });
     const runs = await db.query<Record<string, unknown>>(
-      `SELECT ingestor_id, table_name, task, status, correlation_id, inserted, config_hash FROM \`${settings.database}\`.tracebloc_ingest_runs`,
+      `SELECT ingestor_id, table_name, task, status, correlation_id, inserted, config_hash, batch_size, batches_committed, batches_sent,
+              registered_at IS NOT NULL AS registered FROM \`${settings.database}\`.tracebloc_ingest_runs`,
     );
     expect(runs).toEqual([
-      { ingestor_id: 'run-1', table_name: 'houses', task: 'tabular_regression', status: 'succeeded', correlation_id: 'corr-1', inserted: 3, config_hash: plan.configHash },
+      {
+        ingestor_id: 'run-1', table_name: 'houses', task: 'tabular_regression', status: 'succeeded', correlation_id: 'corr-1',
+        inserted: 3, config_hash: plan.configHash, batch_size: 2, batches_committed: 2, batches_sent: 2, registered: 1,
+      },
     ]);
+    const meta = await db.query<{ salt: string }>(`SELECT salt FROM \`${settings.database}\`.tracebloc_ingest_meta WHERE table_name = 'houses'`);
+    expect(meta).toEqual([{ salt }]);
   });
 
-  it('refuses to touch a table that already holds a dataset', async () => {
+  it('finds the earlier run of the same ingest, so a retry resumes it', async () => {
     const sink = new MysqlSink(plan, settings);
-    const err = await sink.preflight().catch((e: unknown) => e);
+    const prior = await sink.preflight(identity);
+    await sink.close();
+    expect(prior).toEqual({
+      ingestorId: 'run-1', status: 'succeeded', batchSize: 2, sourceHash: 'f'.repeat(64),
+      batchesCommitted: 2, batchesSent: 2, registered: true, rows: 3,
+    });
+  });
+
+  it('refuses to touch a table that holds a dataset of another ingest', async () => {
+    const sink = new MysqlSink(plan, settings);
+    const err = await sink.preflight({ configHash: 'other', correlationId: null }).catch((e: unknown) => e);
     await sink.close();
     expect(err).toBeInstanceOf(IngestError);
     expect((err as IngestError).code).toBe('TABLE_NOT_EMPTY');
@@ -115,7 +135,7 @@ describe('MysqlSink', () => {
 
   it('fails fast on wrong credentials and names DB_USER, without the password', async () => {
     const sink = new MysqlSink(plan, { ...settings, user: 'nobody_here', password: 'hunter2-secret' });
-    const err = (await sink.preflight().catch((e: unknown) => e)) as IngestError;
+    const err = (await sink.preflight(identity).catch((e: unknown) => e)) as IngestError;
     await sink.close();
     expect(err.code).toBe('MYSQL_AUTH');
     expect(JSON.stringify(err.toJSON()) + err.message).not.toContain('hunter2');
@@ -124,7 +144,7 @@ describe('MysqlSink', () => {
   it('gives up on an unreachable server after MYSQL_WAIT_SECONDS', async () => {
     const sink = new MysqlSink(plan, { ...settings, host: '127.0.0.1', port: 1, waitSeconds: 1 });
     const started = Date.now();
-    const err = (await sink.preflight().catch((e: unknown) => e)) as IngestError;
+    const err = (await sink.preflight(identity).catch((e: unknown) => e)) as IngestError;
     expect(err.code).toBe('MYSQL_UNAVAILABLE');
     expect(Date.now() - started).toBeLessThan(5000);
   });

@@ -1,4 +1,4 @@
-import { spawn } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { cp, mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -23,14 +23,25 @@ export function cleanEnv(extra: Record<string, string> = {}): Record<string, str
   return { ...env, ...extra };
 }
 
+export interface CliOptions {
+  env?: Record<string, string>;
+  cwd?: string;
+  timeoutMs?: number;
+}
+
 /** Runs the built CLI as a child process. */
-export function runCli(args: string[], opts: { env?: Record<string, string>; cwd?: string; timeoutMs?: number } = {}): Promise<CliRun> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [CLI, ...args], {
-      cwd: opts.cwd ?? REPO,
-      env: opts.env ?? cleanEnv(),
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
+export function runCli(args: string[], opts: CliOptions = {}): Promise<CliRun> {
+  return spawnCli(args, opts).done;
+}
+
+/** Starts the built CLI; the child is exposed for signals. */
+export function spawnCli(args: string[], opts: CliOptions = {}): { child: ChildProcess; done: Promise<CliRun> } {
+  const child = spawn(process.execPath, [CLI, ...args], {
+    cwd: opts.cwd ?? REPO,
+    env: opts.env ?? cleanEnv(),
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const done = new Promise<CliRun>((resolve, reject) => {
     let stdout = '';
     let stderr = '';
     child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
@@ -42,6 +53,7 @@ export function runCli(args: string[], opts: { env?: Record<string, string>; cwd
       resolve({ code, signal, stdout, stderr });
     });
   });
+  return { child, done };
 }
 
 /** A private copy of the fixture PVC (runs copy files into it). */

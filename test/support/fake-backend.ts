@@ -58,6 +58,8 @@ export interface FakeBackend {
   faults: Faults;
   /** The token the server expects; may be changed (token rotation tests). */
   token: string;
+  /** Awaited after a request is recorded and before it is answered (e.g. to kill the client mid-request). */
+  onRequest: ((rec: RecordedRequest) => void | Promise<void>) | null;
   close(): Promise<void>;
 }
 
@@ -122,6 +124,7 @@ export async function startFakeBackend(opts: { token: string }): Promise<FakeBac
     requests,
     faults,
     token: opts.token,
+    onRequest: null,
     close: async () => {},
   };
 
@@ -162,6 +165,7 @@ export async function startFakeBackend(opts: { token: string }): Promise<FakeBac
       status: undefined,
     };
     requests.push(rec);
+    if (backend.onRequest) await backend.onRequest(rec);
 
     let delay = faults.delayMs;
     if (delayNextCount > 0) {

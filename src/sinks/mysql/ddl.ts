@@ -74,6 +74,11 @@ export const RUNS_TABLE_COLUMNS: ReadonlyArray<readonly [string, string]> = [
   ['file_failures', 'BIGINT NULL'],
   ['failed_inserts', 'BIGINT NULL'],
   ['summary', 'LONGTEXT NULL'],
+  ['batch_size', 'INT NULL'],
+  ['source_hash', 'CHAR(64) NULL'],
+  ['batches_committed', 'INT NOT NULL DEFAULT 0'],
+  ['batches_sent', 'INT NOT NULL DEFAULT 0'],
+  ['registered_at', 'DATETIME(3) NULL'],
 ];
 
 export const META_TABLE_SQL = `CREATE TABLE IF NOT EXISTS ${quoteId(META_TABLE)} (

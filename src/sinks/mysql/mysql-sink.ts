@@ -1,13 +1,15 @@
+import { randomBytes } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { RowDataPacket } from 'mysql2/promise';
 import { IngestError } from '../../errors.js';
 import type { Plan } from '../../config/types.js';
-import type { OutRow, RowSink, RunInfo, RunOutcome } from '../types.js';
+import type { OutRow, PriorRun, Progress, RowSink, RunIdentity, RunInfo, RunOutcome } from '../types.js';
 import { connectOnce, waitForMysql, type Connection } from './connect.js';
 import {
   createDatabaseSql,
   createTableSql,
   insertSql,
+  META_TABLE,
   META_TABLE_SQL,
   quoteId,
   RUNS_TABLE,
@@ -18,7 +20,7 @@ import type { MysqlSettings } from './settings.js';
 import { isAmbiguousCommit, isTransientMysqlError, mysqlErrorLabel } from './transient.js';
 
 export interface MysqlSinkOptions {
-  /** Attempts per batch on transient errors (deadlock, lost connection …). */
+  /** Attempts per statement group on transient errors (deadlock, lost connection …). */
   maxAttempts?: number;
   /** First backoff delay in ms; doubles per attempt. */
   baseDelayMs?: number;
@@ -27,14 +29,17 @@ export interface MysqlSinkOptions {
 }
 
 /**
- * Writes rows to the cluster-local MySQL: one transaction per batch, multi-row INSERT, retries of
- * transient failures (a batch whose commit may have landed is checked, never inserted twice).
+ * Writes rows to the cluster-local MySQL: one transaction per batch (multi-row INSERT plus the
+ * run's progress counter), retries of transient failures (a batch whose commit may have landed is
+ * checked, never inserted twice), and the run record in `tracebloc_ingest_runs`.
  */
 export class MysqlSink implements RowSink {
   readonly kind = 'mysql' as const;
   readonly where: string;
   private conn: Connection | null = null;
   private run: RunInfo | null = null;
+  /** The database exists (connections may select it). */
+  private databaseReady = false;
   private readonly sql: string;
   private readonly maxAttempts: number;
   private readonly baseDelayMs: number;
@@ -50,50 +55,69 @@ export class MysqlSink implements RowSink {
     this.baseDelayMs = options.baseDelayMs ?? 250;
   }
 
-  async preflight(): Promise<void> {
+  async preflight(identity: RunIdentity): Promise<PriorRun | null> {
     this.conn = await waitForMysql(this.settings, this.options.signal);
-    await this.refuseNonEmptyTable();
-  }
-
-  /** A table that holds rows is a dataset: never appended to or replaced by a new run. */
-  private async refuseNonEmptyTable(): Promise<void> {
-    const rows = await this.select<{ n: number }>(
-      'SELECT COUNT(*) AS n FROM information_schema.TABLES WHERE TABLE_SCHEMA = ? AND TABLE_NAME = ?',
-      [this.settings.database, this.plan.table],
-    );
-    if (Number(rows[0]?.n ?? 0) === 0) return;
-    const count = await this.select<{ n: number }>(
-      `SELECT COUNT(*) AS n FROM ${quoteId(this.settings.database)}.${quoteId(this.plan.table)}`,
-    );
-    if (Number(count[0]?.n ?? 0) > 0) {
+    const rows = await this.tableRows();
+    if (rows === 0) return null;
+    const prior = await this.latestRun(rows);
+    const sameIngest =
+      prior !== null &&
+      prior.configHash === identity.configHash &&
+      (identity.correlationId === null || prior.correlationId === null || prior.correlationId === identity.correlationId);
+    if (!sameIngest) {
       throw new IngestError(
         'TABLE_NOT_EMPTY',
-        `table ${this.plan.table} already holds a dataset; delete it first (tracebloc data delete) or choose another table name`,
+        `table ${this.plan.table} already holds a dataset from another ingest; delete it first (tracebloc data delete) or choose another table name`,
         { file: this.where },
       );
     }
+    return prior.run;
   }
 
-  async open(run: RunInfo): Promise<void> {
+  async open(run: RunInfo): Promise<{ salt: string }> {
     this.run = run;
+    await this.retrying(async (conn) => {
+      await conn.query(createDatabaseSql(this.settings.database));
+      this.databaseReady = true;
+      await conn.changeUser({ database: this.settings.database });
+      await conn.query(RUNS_TABLE_SQL);
+      await this.ensureRunColumns(conn);
+      await conn.query(META_TABLE_SQL);
+    });
     const conn = await this.connection();
-    await conn.query(createDatabaseSql(this.settings.database));
-    await conn.changeUser({ database: this.settings.database });
-    await conn.query(RUNS_TABLE_SQL);
-    await this.ensureRunColumns(conn);
-    await conn.query(META_TABLE_SQL);
-    // An empty leftover table (a crash between CREATE and the first commit) is recreated.
-    await this.refuseNonEmptyTable();
-    await conn.query(`DROP TABLE IF EXISTS ${quoteId(this.plan.table)}`);
-    await conn.query(createTableSql(this.plan));
-    await conn.query(
-      `INSERT INTO ${quoteId(RUNS_TABLE)} (ingestor_id, table_name, task, started_at, status, correlation_id, config_hash)
-       VALUES (?, ?, ?, ?, 'running', ?, ?)`,
-      [run.ingestorId, this.plan.table, this.plan.category, run.startedAt, run.correlationId, this.plan.configHash],
-    );
+    if (run.resume) {
+      await conn.query(`UPDATE ${quoteId(RUNS_TABLE)} SET status = 'running', finished_at = NULL WHERE ingestor_id = ?`, [
+        run.ingestorId,
+      ]);
+    } else {
+      // An empty leftover table (a crash between CREATE and the first commit) is recreated.
+      if ((await this.tableRows()) > 0) {
+        throw new IngestError('TABLE_NOT_EMPTY', `table ${this.plan.table} filled up while this run was checking its data`, {
+          file: this.where,
+        });
+      }
+      await conn.query(`DROP TABLE IF EXISTS ${quoteId(this.plan.table)}`);
+      await conn.query(createTableSql(this.plan));
+      await conn.query(
+        `INSERT INTO ${quoteId(RUNS_TABLE)}
+           (ingestor_id, table_name, task, started_at, status, correlation_id, config_hash, batch_size, source_hash)
+         VALUES (?, ?, ?, ?, 'running', ?, ?, ?, ?)`,
+        [
+          run.ingestorId,
+          this.plan.table,
+          this.plan.category,
+          run.startedAt,
+          run.correlationId,
+          this.plan.configHash,
+          run.batchSize,
+          run.sourceHash,
+        ],
+      );
+    }
+    return { salt: await this.tableSalt(conn) };
   }
 
-  async write(rows: readonly OutRow[]): Promise<void> {
+  async write(rows: readonly OutRow[], batch: number): Promise<void> {
     if (rows.length === 0) return;
     const run = this.run;
     if (run === null) throw new IngestError('INTERNAL', 'write before open');
@@ -108,49 +132,62 @@ export class MysqlSink implements RowSink {
       ...r.values,
     ]);
     let ambiguous = false;
-    for (let attempt = 1; ; attempt++) {
-      try {
-        const conn = await this.connection();
+    await this.retrying(
+      async (conn) => {
         if (ambiguous && (await this.landed(conn, rows))) return;
         await conn.beginTransaction();
         await conn.query(this.sql, [values]);
+        // The progress counter commits with the rows: a retry knows exactly which batches landed.
+        await conn.query(`UPDATE ${quoteId(RUNS_TABLE)} SET batches_committed = ? WHERE ingestor_id = ?`, [
+          batch + 1,
+          run.ingestorId,
+        ]);
         await conn.commit();
-        return;
-      } catch (err) {
+      },
+      (err) => {
         ambiguous ||= isAmbiguousCommit(err);
-        await this.discardConnection(err);
-        const code = mysqlErrorLabel(err);
-        if (!isTransientMysqlError(err) || attempt >= this.maxAttempts || this.options.signal?.aborted) {
-          throw new IngestError('MYSQL_FAILED', `inserting a batch into ${this.plan.table} failed (${code})`, {
-            status: code,
-          });
-        }
-        this.options.onRetry?.({ attempt, code });
-        await sleep(this.baseDelayMs * 2 ** (attempt - 1));
+      },
+      `inserting a batch into ${this.plan.table}`,
+    );
+  }
+
+  async markProgress(progress: Progress): Promise<void> {
+    const run = this.run;
+    if (run === null) return;
+    await this.retrying(async (conn) => {
+      if ('batchesSent' in progress) {
+        await conn.query(
+          `UPDATE ${quoteId(RUNS_TABLE)} SET batches_sent = GREATEST(batches_sent, ?) WHERE ingestor_id = ?`,
+          [progress.batchesSent, run.ingestorId],
+        );
+      } else {
+        await conn.query(`UPDATE ${quoteId(RUNS_TABLE)} SET registered_at = ? WHERE ingestor_id = ?`, [new Date(), run.ingestorId]);
       }
-    }
+    });
   }
 
   async finish(outcome: RunOutcome): Promise<void> {
-    if (this.run === null) return;
+    const run = this.run;
+    if (run === null) return;
     const c = outcome.counters;
-    const conn = await this.connection();
-    await conn.query(
-      `UPDATE ${quoteId(RUNS_TABLE)} SET status = ?, finished_at = ?, total_records = ?, inserted = ?, sent = ?,
-         skipped = ?, file_failures = ?, failed_inserts = ?, summary = ? WHERE ingestor_id = ?`,
-      [
-        outcome.status,
-        new Date(),
-        c['total'] ?? 0,
-        c['inserted'] ?? 0,
-        c['sent'] ?? 0,
-        c['skipped'] ?? 0,
-        c['fileFailures'] ?? 0,
-        c['failedInserts'] ?? 0,
-        JSON.stringify(outcome.summary),
-        this.run.ingestorId,
-      ],
-    );
+    await this.retrying(async (conn) => {
+      await conn.query(
+        `UPDATE ${quoteId(RUNS_TABLE)} SET status = ?, finished_at = ?, total_records = ?, inserted = ?, sent = ?,
+           skipped = ?, file_failures = ?, failed_inserts = ?, summary = ? WHERE ingestor_id = ?`,
+        [
+          outcome.status,
+          new Date(),
+          c['total'] ?? 0,
+          c['inserted'] ?? 0,
+          c['sent'] ?? 0,
+          c['skipped'] ?? 0,
+          c['fileFailures'] ?? 0,
+          c['failedInserts'] ?? 0,
+          JSON.stringify(outcome.summary),
+          run.ingestorId,
+        ],
+      );
+    });
   }
 
   async close(): Promise<void> {
@@ -159,9 +196,96 @@ export class MysqlSink implements RowSink {
     if (conn) await conn.end().catch(() => conn.destroy());
   }
 
+  /**
+   * Runs `work` on a live connection, retrying transient failures (deadlock, lock wait, lost
+   * connection, server restart) with exponential backoff; anything else, or running out of
+   * attempts, is MYSQL_FAILED with the server's code (never its message, which may quote data).
+   */
+  private async retrying(
+    work: (conn: Connection) => Promise<void>,
+    onError?: (err: unknown) => void,
+    what = 'a MySQL statement',
+  ): Promise<void> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await work(await this.connection());
+        return;
+      } catch (err) {
+        onError?.(err);
+        await this.discardConnection(err);
+        const code = mysqlErrorLabel(err);
+        if (err instanceof IngestError) throw err;
+        if (!isTransientMysqlError(err) || attempt >= this.maxAttempts || this.options.signal?.aborted) {
+          throw new IngestError('MYSQL_FAILED', `${what} failed (${code})`, { status: code });
+        }
+        this.options.onRetry?.({ attempt, code });
+        await sleep(this.baseDelayMs * 2 ** (attempt - 1));
+      }
+    }
+  }
+
+  /** Rows in the dataset table; 0 when it does not exist. */
+  private async tableRows(): Promise<number> {
+    const exists = await this.select<{ n: number }>(
+      'SELECT COUNT(*) AS n FROM information_schema.TABLES WHERE TABLE_SCHEMA = ? AND TABLE_NAME = ?',
+      [this.settings.database, this.plan.table],
+    );
+    // COUNT(*) is a BIGINT: with bigNumberStrings it arrives as a string.
+    if (Number(exists[0]?.n ?? 0) === 0) return 0;
+    const count = await this.select<{ n: number }>(
+      `SELECT COUNT(*) AS n FROM ${quoteId(this.settings.database)}.${quoteId(this.plan.table)}`,
+    );
+    return Number(count[0]?.n ?? 0);
+  }
+
+  /** The newest run recorded for this table (read defensively: an older runs table may lack columns). */
+  private async latestRun(
+    rows: number,
+  ): Promise<{ run: PriorRun; configHash: string | null; correlationId: string | null } | null> {
+    const exists = await this.select<{ n: number }>(
+      'SELECT COUNT(*) AS n FROM information_schema.TABLES WHERE TABLE_SCHEMA = ? AND TABLE_NAME = ?',
+      [this.settings.database, RUNS_TABLE],
+    );
+    if (Number(exists[0]?.n ?? 0) === 0) return null;
+    const found = await this.select<Record<string, unknown>>(
+      `SELECT * FROM ${quoteId(this.settings.database)}.${quoteId(RUNS_TABLE)} WHERE table_name = ? ORDER BY started_at DESC LIMIT 1`,
+      [this.plan.table],
+    );
+    const r = found[0];
+    if (r === undefined) return null;
+    const text = (v: unknown) => (typeof v === 'string' ? v : null);
+    return {
+      configHash: text(r['config_hash']),
+      correlationId: text(r['correlation_id']),
+      run: {
+        ingestorId: String(r['ingestor_id']),
+        status: String(r['status'] ?? 'unknown'),
+        batchSize: Number(r['batch_size'] ?? 0),
+        sourceHash: text(r['source_hash']),
+        batchesCommitted: Number(r['batches_committed'] ?? 0),
+        batchesSent: Number(r['batches_sent'] ?? 0),
+        registered: r['registered_at'] !== null && r['registered_at'] !== undefined,
+        rows,
+      },
+    };
+  }
+
+  /** The per-table secret behind deterministic data_ids; created once, kept in tracebloc_ingest_meta. */
+  private async tableSalt(conn: Connection): Promise<string> {
+    const fresh = randomBytes(32).toString('hex');
+    await conn.query(`INSERT IGNORE INTO ${quoteId(META_TABLE)} (table_name, salt) VALUES (?, ?)`, [this.plan.table, fresh]);
+    await conn.query(`UPDATE ${quoteId(META_TABLE)} SET salt = ? WHERE table_name = ? AND salt IS NULL`, [fresh, this.plan.table]);
+    const [rows] = await conn.query<RowDataPacket[]>(`SELECT salt FROM ${quoteId(META_TABLE)} WHERE table_name = ?`, [
+      this.plan.table,
+    ]);
+    const salt = rows[0]?.['salt'];
+    if (typeof salt !== 'string' || salt.length < 32) throw new IngestError('MYSQL_FAILED', 'the table salt cannot be read');
+    return salt;
+  }
+
   private async connection(): Promise<Connection> {
     if (this.conn === null) {
-      this.conn = await connectOnce(this.settings, this.run ? this.settings.database : undefined);
+      this.conn = await connectOnce(this.settings, this.databaseReady ? this.settings.database : undefined);
     }
     return this.conn;
   }
@@ -182,10 +306,9 @@ export class MysqlSink implements RowSink {
 
   /** After an ambiguous commit: did the batch land? (data_id is unique, the batch is atomic.) */
   private async landed(conn: Connection, rows: readonly OutRow[]): Promise<boolean> {
-    const [found] = await conn.query<RowDataPacket[]>(
-      `SELECT 1 FROM ${quoteId(this.plan.table)} WHERE data_id = ? LIMIT 1`,
-      [rows[0]!.dataId],
-    );
+    const [found] = await conn.query<RowDataPacket[]>(`SELECT 1 FROM ${quoteId(this.plan.table)} WHERE data_id = ? LIMIT 1`, [
+      rows[0]!.dataId,
+    ]);
     return found.length > 0;
   }
 
@@ -201,7 +324,6 @@ export class MysqlSink implements RowSink {
   }
 
   private async select<T>(sql: string, params: unknown[] = []): Promise<T[]> {
-    // COUNT(*) is a BIGINT: with bigNumberStrings it arrives as a string; callers use Number().
     const conn = await this.connection();
     const [rows] = await conn.query<RowDataPacket[]>(sql, params);
     return rows as unknown as T[];

@@ -1,0 +1,157 @@
+import { readFile, rm, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { copyFixturePvc, FIXTURES, REPO } from '../support/cli.js';
+import {
+  expectCleanRun,
+  expectCopies,
+  expectRefused,
+  expectRegistration,
+  startImageE2E,
+  twinOf,
+  writeConfig,
+  type ImageE2E,
+} from '../support/image-e2e.js';
+
+let e2e: ImageE2E;
+beforeAll(async () => {
+  e2e = await startImageE2E('objdet');
+});
+afterAll(async () => {
+  await e2e?.close();
+});
+
+interface Row {
+  filename: string;
+  extension: string;
+  label: string;
+  annotation: string | null;
+  data_id: string;
+  data_intent: string;
+}
+const rowsOf = (table: string) =>
+  e2e.db.query<Row>(`SELECT filename, extension, label, annotation, data_id, data_intent FROM \`${table}\` ORDER BY id`);
+
+/** The fixture's CSV records: [filename, label]. */
+async function sourceRows(): Promise<string[][]> {
+  const csv = await readFile(path.join(e2e.pvc, 'visdrone', 'labels.csv'), 'utf8');
+  return csv.trim().split('\n').slice(1).map((l) => l.split(','));
+}
+
+const COPIED = (src: string) =>
+  Object.fromEntries(
+    ['frame_0001', 'frame_0002', 'frame_0003'].flatMap((stem) => [
+      [`${stem}.jpg`, path.join(src, 'images', `${stem}.jpg`)],
+      [`annotations/${stem}.xml`, path.join(src, 'annotations', `${stem}.xml`)],
+    ]),
+  );
+
+describe('object_detection end to end', () => {
+  it('runs the fixture: one row per object, each image and annotation copied once, metadata only to the backend', async () => {
+    e2e.backend.requests.length = 0;
+    const r = await e2e.cli('run', path.join(FIXTURES, 'object_detection', 'ingest.yaml'));
+    expectCleanRun(r, 9);
+
+    const source = await sourceRows();
+    const rows = await rowsOf('visdrone_objects_train');
+    expect(rows.map((x) => [x.filename, x.extension, x.label, x.annotation])).toEqual(
+      source.map(([file, label]) => [file!.replace(/\.jpg$/, ''), '.jpg', label, null]),
+    );
+    expect(new Set(rows.map((x) => x.data_intent))).toEqual(new Set(['train']));
+    await expectCopies(path.join(e2e.pvc, 'visdrone_objects_train'), COPIED(path.join(e2e.pvc, 'visdrone')));
+
+    const requests = e2e.backend.requests;
+    expectRegistration(requests, 'visdrone_objects_train', 9);
+    const sent = requests[0]!.body as Array<Record<string, unknown>>;
+    expect(sent.map((e) => [e['data_id'], e['label'], e['data_intent'], e['is_sample']])).toEqual(rows.map((x) => [x.data_id, x.label, 'train', false]));
+    expect(requests[1]!.query).toMatchObject({ table_name: 'visdrone_objects_train', data_intent: 'train' });
+    expect(requests[2]!.body).toEqual({
+      table_name: 'visdrone_objects_train',
+      schema: {},
+      meta_data: expect.objectContaining({ target_size: [1920, 1080], extension: '.jpg' }),
+    });
+    expect(requests[3]!.query).toMatchObject({ category: 'object_detection', data_format: 'image', data_intent: 'train' });
+    expect(requests[4]!.body).toMatchObject({ allow_feature_modification: false });
+    // No file name, no annotation content leaves.
+    const wire = requests.map((q) => q.rawBody + JSON.stringify(q.query)).join('\n');
+    for (const leak of ['frame_', 'bndbox', 'VisDrone', 'pedestrian, motor']) expect(wire).not.toContain(leak);
+  });
+
+  it('runs from a JSON array source', async () => {
+    const config = await writeConfig(e2e.pvc, 'visdrone', {
+      table: 'visdrone_json_train',
+      category: 'object_detection',
+      json: '/data/shared/visdrone/labels.json',
+      images: '/data/shared/visdrone/images/',
+      annotations: '/data/shared/visdrone/annotations/',
+      label: 'image_label',
+    });
+    e2e.backend.requests.length = 0;
+    expectCleanRun(await e2e.cli('run', config), 9);
+    const json = (await rowsOf('visdrone_json_train')).map((x) => [x.filename, x.extension, x.label]);
+    expect(json).toEqual((await rowsOf('visdrone_objects_train')).map((x) => [x.filename, x.extension, x.label]));
+    await expectCopies(path.join(e2e.pvc, 'visdrone_json_train'), COPIED(path.join(e2e.pvc, 'visdrone')));
+    expectRegistration(e2e.backend.requests, 'visdrone_json_train', 9);
+  });
+
+  it('runs the platform example config onto a copy of the fixture PVC', async () => {
+    const pvc = await copyFixturePvc();
+    const r = await e2e.cli('run', path.join(REPO, 'test', 'fixtures', 'platform-examples', 'object_detection.yaml'), { pvc });
+    expectCleanRun(r, 9);
+    expect(await rowsOf('visdrone_train')).toHaveLength(9);
+    await expectCopies(path.join(pvc, 'visdrone_train'), COPIED(path.join(pvc, 'visdrone')));
+    await rm(pvc, { recursive: true, force: true });
+  });
+
+  describe('bad twins fail at plan, naming the file and the row, and a run of them writes nothing', () => {
+    const config = (name: string) =>
+      writeConfig(e2e.pvc, name, {
+        table: `${name.replaceAll('-', '_')}_train`,
+        category: 'object_detection',
+        csv: `/data/shared/${name}/labels.csv`,
+        images: `/data/shared/${name}/images/`,
+        annotations: `/data/shared/${name}/annotations/`,
+        label: 'image_label',
+      });
+    const xml = (dir: string, stem: string) => path.join(dir, 'annotations', `${stem}.xml`);
+
+    it('a box outside its image', async () => {
+      await twinOf(e2e.pvc, 'visdrone', 'od-box-outside', async (dir) => {
+        const text = await readFile(xml(dir, 'frame_0001'), 'utf8');
+        await writeFile(xml(dir, 'frame_0001'), text.replace(/<ymax>\d+<\/ymax>/, '<ymax>1081</ymax>'));
+      });
+      await expectRefused(e2e, await config('od-box-outside'), 'od_box_outside_train', {
+        row: 1,
+        file: 'frame_0001.xml',
+        code: 'ANNOTATION_INVALID',
+        secret: '1081',
+      });
+    });
+
+    it('an XXE annotation (never read: the file it names holds a marker)', async () => {
+      await twinOf(e2e.pvc, 'visdrone', 'od-xxe', async (dir) => {
+        await writeFile(path.join(dir, 'secret.txt'), 'XXE-MARKER-7731');
+        await writeFile(
+          xml(dir, 'frame_0003'),
+          `<?xml version="1.0"?>\n<!DOCTYPE annotation [<!ENTITY xxe SYSTEM "file://${path.join(dir, 'secret.txt')}">]>\n<annotation><folder>&xxe;</folder></annotation>\n`,
+        );
+      });
+      await expectRefused(e2e, await config('od-xxe'), 'od_xxe_train', { row: 6, file: 'frame_0003.xml', code: 'FILE_DECODE', secret: 'XXE-MARKER-7731' });
+    });
+
+    it('a billion-laughs annotation', async () => {
+      const levels = Array.from({ length: 9 }, (_, i) => `<!ENTITY lol${i + 1} "${`&lol${i};`.repeat(10)}">`).join('\n');
+      await twinOf(e2e.pvc, 'visdrone', 'od-laughs', async (dir) => {
+        await writeFile(xml(dir, 'frame_0002'), `<?xml version="1.0"?>\n<!DOCTYPE lolz [\n<!ENTITY lol0 "lol">\n${levels}\n]>\n<annotation>&lol9;</annotation>\n`);
+      });
+      const started = Date.now();
+      await expectRefused(e2e, await config('od-laughs'), 'od_laughs_train', { row: 3, file: 'frame_0002.xml', code: 'FILE_DECODE', secret: 'lollol' });
+      expect(Date.now() - started).toBeLessThan(15_000);
+    });
+
+    it('a missing annotation', async () => {
+      await twinOf(e2e.pvc, 'visdrone', 'od-missing', (dir) => rm(xml(dir, 'frame_0002')));
+      await expectRefused(e2e, await config('od-missing'), 'od_missing_train', { row: 3, file: 'frame_0002.xml', code: 'FILE_MISSING' });
+    });
+  });
+});
