@@ -2,6 +2,7 @@ import sharp, { type Metadata } from 'sharp';
 import { IngestError } from '../errors.js';
 import type { ImagePlan } from '../config/types.js';
 import type { ResolvedFile } from './resolve-reference.js';
+import { hasEndMarker } from './image-trailer.js';
 
 const FORMAT_OF_EXTENSION: Readonly<Record<string, string>> = {
   '.jpg': 'jpeg',
@@ -16,8 +17,8 @@ export interface ImageInfo {
 }
 
 /**
- * Reads the image header (not the pixels) and checks format, size and the pixel limit.
- * A zero-byte, truncated-header or non-image file fails to decode.
+ * Reads the image header (not the pixels) and checks format, size and the pixel limit, and that
+ * the file is complete (its end marker is there). A zero-byte, truncated or non-image file fails.
  */
 export async function checkImage(file: ResolvedFile, plan: ImagePlan): Promise<ImageInfo> {
   if (file.size === 0) throw new IngestError('FILE_DECODE', 'the image file is empty (0 bytes)', { reference: file.reference });
@@ -40,6 +41,9 @@ export async function checkImage(file: ResolvedFile, plan: ImagePlan): Promise<I
       `the image has ${width}x${height} pixels, over the limit of ${plan.maxPixels} (decompression bomb guard)`,
       { reference: file.reference },
     );
+  }
+  if (!(await hasEndMarker(file.path, file.size, format))) {
+    throw new IngestError('FILE_DECODE', `the ${format} image is truncated (its end marker is missing)`, { reference: file.reference });
   }
   const expected = FORMAT_OF_EXTENSION[file.extension];
   if (expected !== undefined && expected !== format) {

@@ -1,3 +1,4 @@
+import { existsSync, statSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import sharp from 'sharp';
@@ -19,11 +20,13 @@ async function image(name: string, width: number, height: number, format: 'jpeg'
   return buf;
 }
 
-function file(name: string, size = 1): ResolvedFile {
-  return { reference: name, path: path.join(dir, name), stem: name.replace(/\..*$/, ''), extension: path.extname(name), size };
+function file(name: string, size?: number): ResolvedFile {
+  const full = path.join(dir, name);
+  const real = size ?? (existsSync(full) ? statSync(full).size : 1);
+  return { reference: name, path: full, stem: name.replace(/\..*$/, ''), extension: path.extname(name), size: real };
 }
 
-async function code(name: string, p: ImagePlan = plan, size = 1): Promise<string> {
+async function code(name: string, p: ImagePlan = plan, size?: number): Promise<string> {
   return checkImage(file(name, size), p).then(
     () => 'ok',
     (e: unknown) => (e instanceof IngestError ? e.code : String(e)),
@@ -38,6 +41,9 @@ beforeAll(async () => {
   await image('big.jpg', 200, 100, 'jpeg');
   const full = await image('full.jpg', 64, 48, 'jpeg');
   await writeFile(path.join(dir, 'truncated.jpg'), full.subarray(0, 20));
+  await writeFile(path.join(dir, 'cut-body.jpg'), full.subarray(0, full.length - 40));
+  const png = await image('ok.png', 64, 48, 'png');
+  await writeFile(path.join(dir, 'cut-body.png'), png.subarray(0, png.length - 4));
   await writeFile(path.join(dir, 'empty.jpg'), '');
   await writeFile(path.join(dir, 'text.jpg'), 'not an image at all');
 });
@@ -61,10 +67,17 @@ describe('checkImage', () => {
   it.each([
     ['png-named.jpg', 'FILE_EXTENSION'],
     ['truncated.jpg', 'FILE_DECODE'],
+    ['cut-body.jpg', 'FILE_DECODE'],
     ['text.jpg', 'FILE_DECODE'],
     ['missing.jpg', 'FILE_DECODE'],
   ])('refuses %s with %s', async (name, expected) => {
     expect(await code(name)).toBe(expected);
+  });
+
+  it('refuses a PNG cut off before its IEND chunk, accepts the whole one', async () => {
+    const png = { ...plan, extension: '.png' };
+    expect(await code('ok.png', png)).toBe('ok');
+    expect(await code('cut-body.png', png)).toBe('FILE_DECODE');
   });
 
   it('refuses a zero-byte file', async () => {
