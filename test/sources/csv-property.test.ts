@@ -49,7 +49,7 @@ describe('CSV path, property-based', () => {
     for (let k = 0; k < 200; k++) {
       const cols = 1 + Math.floor(r() * 4);
       const header = Array.from({ length: cols }, (_, i) => `c${i}`);
-      const rows = Array.from({ length: 1 + Math.floor(r() * 6) }, () => header.map(() => field(r)));
+      const rows: string[][] = Array.from({ length: 1 + Math.floor(r() * 6) }, () => header.map((): string => field(r)));
       // A record of only empty fields on its own line would be an empty line: keep one field non-empty.
       for (const row of rows) if (row.every((c) => c === '')) row[0] = 'x';
       const eol = r() < 0.5 ? '\n' : '\r\n';
