@@ -74,6 +74,7 @@ export const ERROR_CODES = {
   DATA_ID_INVALID: 'data',
   DATA_ID_DUPLICATE: 'data',
   QUARANTINE_LIMIT: 'data',
+  PROCESSOR_FAILED: 'data',
   TIMESTAMP_ORDER: 'data',
   TIMESTAMP_FUTURE: 'data',
   FILE_REFERENCE_INVALID: 'data',

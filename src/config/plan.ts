@@ -56,15 +56,17 @@ export function resolvePlan(config: IngestConfig, options: PlanOptions): Plan {
     );
   }
   for (const [i, p] of (config.spec?.processors ?? []).entries()) {
-    problems.push(
-      new IngestError(
-        'CONFIG_UNSUPPORTED_CATEGORY',
-        p.script.endsWith('.py')
-          ? `processor ${p.class} is a Python script; the TypeScript ingestor cannot run it and will not ingest without it — port it to a plugin module (see README "Plugins")`
-          : `processor ${p.class}: spec.processors is not supported yet; refusing to ingest rather than skip it`,
-        at(`/spec/processors/${i}`),
-      ),
-    );
+    if (!/\.(mjs|js)$/.test(p.script)) {
+      problems.push(
+        new IngestError(
+          'CONFIG_UNSUPPORTED_CATEGORY',
+          p.script.endsWith('.py')
+            ? `processor ${p.class} is a Python script; the TypeScript ingestor cannot run it and will not ingest without it — port it to an ES module plugin (see README "Plugins")`
+            : `processor ${p.class}: the script must be an ES module (.mjs or .js)`,
+          at(`/spec/processors/${i}`),
+        ),
+      );
+    }
   }
   if (problems.length > 0) throw new IngestErrors(problems);
 
@@ -106,6 +108,13 @@ export function resolvePlan(config: IngestConfig, options: PlanOptions): Plan {
     destination: path.join(storageRoot, config.table),
     batchSize: options.batchSize ?? config.spec?.csv_options?.chunk_size ?? DEFAULT_BATCH_SIZE,
     invalidRows: resolveInvalidRows(config),
+    processors: (config.spec?.processors ?? []).map((p, index) => ({
+      index,
+      // A relative script path is relative to the ingest.yaml; platform configs use absolute pod paths.
+      script: path.resolve(path.dirname(path.resolve(options.configPath)), p.script),
+      className: p.class,
+      args: p.args ?? {},
+    })),
   };
   return deepFreeze({ ...plan, metaData: resolveMetaData(plan, config) });
 }

@@ -172,8 +172,19 @@ export interface Plan {
   readonly destination: string;
   /** Rows per batch (insert + backend send). */
   readonly batchSize: number;
+  /** Record processors (plugins), in order. */
+  readonly processors: readonly ProcessorPlan[];
   /** What an invalid row does: fail the run (default) or, opted in, leave it out up to a limit. */
   readonly invalidRows: InvalidRowPolicy;
+}
+
+export interface ProcessorPlan {
+  /** Position in `spec.processors`. */
+  readonly index: number;
+  /** Absolute path of the ES module. */
+  readonly script: string;
+  readonly className: string;
+  readonly args: Readonly<Record<string, JsonValue>>;
 }
 
 export type InvalidRowPolicy =

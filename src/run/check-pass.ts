@@ -6,7 +6,8 @@ import { runtimeFor } from '../categories/registry.js';
 import { checkDestinationEmpty } from '../files/destination.js';
 import { RecordChecker } from '../records/record-checker.js';
 import { SequenceChecks } from '../records/sequence-checks.js';
-import { openSource } from '../sources/open-source.js';
+import { openRecords } from './open-records.js';
+import type { LoadedProcessor } from '../plugins/load-processors.js';
 import { Progress } from '../log/progress.js';
 import { LabelValues } from './label-values.js';
 import { TaskWindow } from './task-window.js';
@@ -52,6 +53,8 @@ export interface CheckPassOptions {
   fileConcurrency?: number;
   /** Continuing an interrupted run: the destination already holds its files. */
   resuming?: boolean;
+  /** The run's record processors (plugins), loaded once. */
+  processors?: readonly LoadedProcessor[];
 }
 
 /**
@@ -87,7 +90,7 @@ export async function checkPass(plan: Plan, options: CheckPassOptions): Promise<
   const fingerprint = createHash('sha256');
   await files?.open();
   report((await files?.checkDataset?.()) ?? []);
-  const source = await openSource(plan.source, checker.wanted);
+  const source = await openRecords(plan, checker.wanted, 'check', options.processors);
   let total = 0;
   let valid = 0;
   try {

@@ -12,6 +12,7 @@ import { checkPass, type CheckResult } from './check-pass.js';
 import { quarantineVerdict } from './quarantine.js';
 import { registerDataset } from './register.js';
 import { writePass } from './write-pass.js';
+import { loadProcessors } from '../plugins/load-processors.js';
 
 export type RunStatus = 'succeeded' | 'quarantined' | 'planned' | 'rejected' | 'failed' | 'interrupted';
 
@@ -102,8 +103,9 @@ export async function ingest(o: IngestOptions): Promise<IngestResult> {
       o.logger.info({ ingestorId, status: prior.status, batchesCommitted: prior.batchesCommitted, batchesSent: prior.batchesSent }, 'continuing an earlier attempt of this ingest');
     }
 
+    const processors = await loadProcessors(o.plan);
     let t = performance.now();
-    check = await checkPass(o.plan, { logger: o.logger, signal: o.signal, tty: o.tty, resuming: prior !== null });
+    check = await checkPass(o.plan, { logger: o.logger, signal: o.signal, tty: o.tty, resuming: prior !== null, processors });
     timings.checkMs = Math.round(performance.now() - t);
     counters.total = check.total;
     counters.processed = check.valid;
@@ -154,6 +156,7 @@ export async function ingest(o: IngestOptions): Promise<IngestResult> {
       skip: skipped.size > 0 ? (row) => skipped.has(row) : undefined,
       signal: o.signal,
       tty: o.tty,
+      processors,
     });
     counters.skipped = verdict.skipped;
     timings.writeMs = Math.round(performance.now() - t);

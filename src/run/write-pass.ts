@@ -12,7 +12,8 @@ import { RecordChecker } from '../records/record-checker.js';
 import { SequenceChecks } from '../records/sequence-checks.js';
 import type { Counters } from '../report/counters.js';
 import type { OutRow, PriorRun, RowSink } from '../sinks/types.js';
-import { openSource } from '../sources/open-source.js';
+import { openRecords } from './open-records.js';
+import type { LoadedProcessor } from '../plugins/load-processors.js';
 import { TaskWindow } from './task-window.js';
 
 export interface WritePassOptions {
@@ -32,6 +33,8 @@ export interface WritePassOptions {
   signal?: AbortSignal;
   tty?: NodeJS.WriteStream | null;
   fileConcurrency?: number;
+  /** The run's record processors (plugins), loaded once. */
+  processors?: readonly LoadedProcessor[];
 }
 
 interface Batch {
@@ -58,7 +61,7 @@ export async function writePass(o: WritePassOptions): Promise<void> {
     await createDestination(plan.destination);
     await files.open();
   }
-  const source = await openSource(plan.source, checker.wanted);
+  const source = await openRecords(plan, checker.wanted, 'write', o.processors);
   let batch: Batch = { index: 0, rows: [], meta: [], files: [] };
   try {
     for await (const record of source.records) {
