@@ -3,8 +3,6 @@ import path from 'node:path';
 import { v4 as uuidv4 } from 'uuid';
 import { IngestError, IngestErrors } from '../errors.js';
 import { loadPlan } from '../config/load-config.js';
-import { validateConfigFile } from '../config/validate.js';
-import { resolvePlan } from '../config/plan.js';
 import type { Plan } from '../config/types.js';
 import { BackendClient } from '../backend/client.js';
 import { DryRunTransport } from '../backend/dry-run-transport.js';
@@ -63,8 +61,7 @@ export async function runCli(argv: readonly string[], io: CliIO): Promise<number
 async function validateCommand(args: CliArgs, io: CliIO): Promise<number> {
   const file = args.file ?? '';
   try {
-    const { config, text } = await validateConfigFile(file);
-    resolvePlan(config, { configPath: file, configText: text, storageRoot: args.storageRoot ?? '/data/shared' });
+    const { config } = await loadPlan(file, { storageRoot: args.storageRoot ?? '/data/shared' });
     if (args.json) writeLine(io.stdout, JSON.stringify({ valid: true, file, category: config.category, table: config.table }));
     else writeLine(io.stdout, `✓ ${file} is valid: ${config.category} → table ${config.table}`);
     return EXIT.OK;

@@ -6,7 +6,6 @@ import { destinationName } from './copy-tracker.js';
 import { ImageFiles } from './file-handler.js';
 import { RecentCache } from './recent-cache.js';
 import { realDirectory, resolveReference, type ResolvedFile } from './resolve-reference.js';
-import { Subdirectory } from './subdirectory.js';
 import type { FileHandler, RecordFiles } from './types.js';
 import { ReferencedFiles } from './unreferenced.js';
 import { checkVocFitsImage, readVocAnnotation } from './voc-annotation.js';
@@ -19,7 +18,6 @@ import { checkVocFitsImage, readVocAnnotation } from './voc-annotation.js';
  */
 export class DetectionFiles extends ImageFiles {
   private annotationsDir = '';
-  private readonly folder: Subdirectory;
   private readonly checked = new RecentCache<{ width: number; height: number }>();
   private readonly referenced: ReferencedFiles;
 
@@ -29,7 +27,6 @@ export class DetectionFiles extends ImageFiles {
     destination: string,
   ) {
     super(images, destination);
-    this.folder = new Subdirectory(destination, 'annotations');
     this.referenced = new ReferencedFiles(annotations, 'annotation');
   }
 
@@ -43,7 +40,7 @@ export class DetectionFiles extends ImageFiles {
   override async resolve(record: CheckedCells): Promise<RecordFiles> {
     const { primary: image } = await super.resolve(record);
     const annotation = await resolveReference(`${image.stem}.xml`, this.annotations, this.annotationsDir);
-    this.tracker.claim(annotation, this.folder.entry(`${image.stem}.xml`));
+    this.tracker.claim(annotation, annotationDestination(image.stem));
     return { primary: image, all: [image, annotation] };
   }
 
@@ -62,10 +59,9 @@ export class DetectionFiles extends ImageFiles {
 
   override async copy(files: RecordFiles): Promise<void> {
     const [image, annotation] = files.all as [ResolvedFile, ResolvedFile];
-    await this.folder.ensure();
     await this.tracker.copyAllOrNone([
       [image, destinationName(image)],
-      [annotation, this.folder.entry(`${image.stem}.xml`)],
+      [annotation, annotationDestination(image.stem)],
     ]);
   }
 
@@ -79,4 +75,9 @@ export function detectionFiles(plan: Plan): FileHandler {
   const annotations = plan.fileSets.annotations;
   if (!plan.images || !annotations) throw new IngestError('INTERNAL', `${plan.category} needs images and annotations plans`);
   return new DetectionFiles(plan.images, annotations, plan.destination);
+}
+
+/** Where an image's annotation is copied, relative to the destination (copyInto creates the folder). */
+function annotationDestination(stem: string): string {
+  return `annotations/${stem}.xml`;
 }

@@ -15,9 +15,12 @@ export function maskReferenceFor(imageReference: string, images: FileSetPlan, ma
   return `${stemOf(normaliseReference(imageReference, images).relative)}_mask.png`;
 }
 
-/** The name a mask is copied under, in the destination's `masks/` folder: its image's convention name. */
+/**
+ * Where a mask is copied, relative to the destination: `masks/` plus its image's convention name,
+ * whatever mask_id named it (mask_id is not stored, so the stem is what pairs them afterwards).
+ */
 export function maskDestinationName(imageStem: string): string {
-  return `${imageStem}_mask.png`;
+  return `masks/${imageStem}_mask.png`;
 }
 
 function stemOf(relative: string): string {

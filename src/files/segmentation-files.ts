@@ -6,7 +6,6 @@ import { destinationName } from './copy-tracker.js';
 import { ImageFiles, referenceOf } from './file-handler.js';
 import { MaskPairing, maskDestinationName, maskReferenceFor } from './mask-pairing.js';
 import { realDirectory, resolveReference, type ResolvedFile } from './resolve-reference.js';
-import { Subdirectory } from './subdirectory.js';
 import type { FileHandler, RecordFiles } from './types.js';
 import { ReferencedFiles } from './unreferenced.js';
 
@@ -17,7 +16,6 @@ import { ReferencedFiles } from './unreferenced.js';
  */
 export class SegmentationFiles extends ImageFiles {
   private masksDir = '';
-  private readonly folder: Subdirectory;
   private readonly pairing: MaskPairing;
   private readonly referenced: ReferencedFiles;
   private readonly maskPlan: ImagePlan;
@@ -30,7 +28,6 @@ export class SegmentationFiles extends ImageFiles {
     private readonly maskIdIndex: number,
   ) {
     super(images, destination);
-    this.folder = new Subdirectory(destination, 'masks');
     this.pairing = new MaskPairing(images, masks);
     this.referenced = new ReferencedFiles(masks, 'mask');
     // Masks are checked for format and pixel limit here, for size against their image below.
@@ -51,7 +48,7 @@ export class SegmentationFiles extends ImageFiles {
     this.pairing.pair(imageReference, maskReference, record.row);
     const { primary: image } = await super.resolve(record);
     const mask = await resolveReference(maskReference, this.masks, this.masksDir);
-    this.tracker.claim(mask, this.folder.entry(maskDestinationName(image.stem)));
+    this.tracker.claim(mask, maskDestinationName(image.stem));
     return { primary: image, all: [image, mask] };
   }
 
@@ -72,10 +69,9 @@ export class SegmentationFiles extends ImageFiles {
 
   override async copy(files: RecordFiles): Promise<void> {
     const [image, mask] = files.all as [ResolvedFile, ResolvedFile];
-    await this.folder.ensure();
     await this.tracker.copyAllOrNone([
       [image, destinationName(image)],
-      [mask, this.folder.entry(maskDestinationName(image.stem))],
+      [mask, maskDestinationName(image.stem)],
     ]);
   }
 
@@ -90,3 +86,4 @@ export function segmentationFiles(plan: Plan, maskIdIndex: number): FileHandler 
   if (!plan.images || !masks) throw new IngestError('INTERNAL', `${plan.category} needs images and masks plans`);
   return new SegmentationFiles(plan.images, masks, plan.destination, maskIdIndex);
 }
+

@@ -77,20 +77,25 @@ describe('object_detection end to end', () => {
     for (const leak of ['frame_', 'bndbox', 'VisDrone', 'pedestrian, motor']) expect(wire).not.toContain(leak);
   });
 
-  it('runs from a JSON array source', async () => {
-    const config = await writeConfig(e2e.pvc, 'visdrone', {
+  it('runs from a JSON array source, and only warns about an annotation no row references', async () => {
+    const dir = await twinOf(e2e.pvc, 'visdrone', 'visdrone-json', (d) => writeFile(path.join(d, 'annotations', 'orphan_0009.xml'), '<!DOCTYPE never-read>'));
+    const config = await writeConfig(e2e.pvc, 'visdrone-json', {
       table: 'visdrone_json_train',
       category: 'object_detection',
-      json: '/data/shared/visdrone/labels.json',
-      images: '/data/shared/visdrone/images/',
-      annotations: '/data/shared/visdrone/annotations/',
+      json: '/data/shared/visdrone-json/labels.json',
+      images: '/data/shared/visdrone-json/images/',
+      annotations: '/data/shared/visdrone-json/annotations/',
       label: 'image_label',
     });
     e2e.backend.requests.length = 0;
-    expectCleanRun(await e2e.cli('run', config), 9);
+    const r = await e2e.cli('run', config);
+    expectCleanRun(r, 9);
+    expect(r.stderr).toContain(
+      '1 annotation file in /data/shared/visdrone-json/annotations/ is not referenced by any row and was not ingested (orphan_0009.xml)',
+    );
     const json = (await rowsOf('visdrone_json_train')).map((x) => [x.filename, x.extension, x.label]);
     expect(json).toEqual((await rowsOf('visdrone_objects_train')).map((x) => [x.filename, x.extension, x.label]));
-    await expectCopies(path.join(e2e.pvc, 'visdrone_json_train'), COPIED(path.join(e2e.pvc, 'visdrone')));
+    await expectCopies(path.join(e2e.pvc, 'visdrone_json_train'), COPIED(dir));
     expectRegistration(e2e.backend.requests, 'visdrone_json_train', 9);
   });
 

@@ -1,0 +1,31 @@
+# syntax=docker/dockerfile:1
+# ghcr.io/tracebloc/ingestor — the ingestor runtime image.
+# Built for linux/amd64 and linux/arm64 by .github/workflows/release.yml, signed with cosign
+# (keyless), shipped with SBOM and SLSA provenance; charts pin it by digest. Never tagged `latest`.
+
+# Node 24 LTS (24.18.0), Debian bookworm slim: /bin/sh, env and timeout present. Pinned by the
+# multi-arch index digest; Dependabot (docker ecosystem) proposes updates.
+ARG NODE_IMAGE=node:24-bookworm-slim@sha256:6f7b03f7c2c8e2e784dcf9295400527b9b1270fd37b7e9a7285cf83b6951452d
+
+FROM ${NODE_IMAGE} AS build
+WORKDIR /app
+COPY package.json package-lock.json tsconfig.json tsconfig.build.json ./
+RUN npm ci --no-audit --no-fund
+COPY src ./src
+COPY schemas ./schemas
+RUN npm run build && npm prune --omit=dev --no-audit --no-fund
+
+FROM ${NODE_IMAGE}
+ENV NODE_ENV=production \
+    STORAGE_ROOT=/data/shared
+WORKDIR /app
+COPY --from=build --chown=0:0 /app/package.json ./package.json
+COPY --from=build --chown=0:0 /app/node_modules ./node_modules
+COPY --from=build --chown=0:0 /app/dist ./dist
+COPY --from=build --chown=0:0 /app/schemas ./schemas
+# Numeric, unprivileged, no home: the files above are root-owned and read-only to it. The runtime
+# writes only to /data/shared (the PVC) and, through libraries, /tmp.
+USER 65534:65534
+# Node is PID 1: the entrypoint installs its own SIGTERM/SIGINT handlers (stop after the batch in
+# flight, release the table lock, print the banner, exit 130; a second signal exits at once).
+ENTRYPOINT ["node", "/app/dist/cli/main.js"]
