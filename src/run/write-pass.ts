@@ -63,6 +63,14 @@ export async function writePass(o: WritePassOptions): Promise<void> {
   }
   const source = await openRecords(plan, checker.wanted, 'write', o.processors);
   let batch: Batch = { index: 0, rows: [], meta: [], files: [] };
+  // Pipelining: the next batch is read and prepared while the previous one is written. At most one
+  // batch is in flight, so memory stays at two batches and MySQL's pace still reaches the reader.
+  let inFlight: Promise<void> | null = null;
+  const settle = async () => {
+    const pending = inFlight;
+    inFlight = null;
+    if (pending) await pending;
+  };
   try {
     for await (const record of source.records) {
       if (o.signal?.aborted) break;
@@ -97,14 +105,21 @@ export async function writePass(o: WritePassOptions): Promise<void> {
       if (found) batch.files.push(found);
       counters.processed++;
       if (batch.rows.length >= o.batchSize) {
-        await flush(batch, o, files);
+        const ready = batch;
         batch = { index: batch.index + 1, rows: [], meta: [], files: [] };
+        await settle();
+        inFlight = flush(ready, o, files);
+        // Observed by the next settle(); a failure meanwhile must not be an unhandled rejection.
+        inFlight.catch(() => undefined);
         progress.update(counters.inserted);
       }
     }
+    await settle();
     if (batch.rows.length > 0 && !o.signal?.aborted) await flush(batch, o, files);
     if (!o.signal?.aborted) await files?.afterWrite?.();
   } finally {
+    // Whatever stopped the loop, the batch in flight finishes (or fails) before the pass ends.
+    await settle().catch(() => undefined);
     await source.close();
     progress.end(counters.inserted);
   }
