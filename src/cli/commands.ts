@@ -101,6 +101,8 @@ async function ingestCommand(args: CliArgs, io: CliIO): Promise<number> {
       : path.resolve(args.out ?? path.join('ingest-out', plan.table));
   const sink: RowSink = env.mysql
     ? new MysqlSink(plan, env.mysql, {
+        writeMethod: env.mysqlWriteMethod,
+        onFallback: (errno) => logger.info({ errno }, 'the server refuses LOAD DATA LOCAL INFILE; writing with INSERT'),
         signal: io.signal,
         onRetry: (i) => logger.warn({ attempt: i.attempt, code: i.code }, 'MySQL retry'),
       })

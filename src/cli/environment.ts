@@ -19,6 +19,8 @@ export interface RuntimeEnv {
   readonly backendRetries: number;
   readonly backendRetryBaseMs: number;
   readonly backendTimeoutMs: number;
+  /** MYSQL_WRITE_METHOD: `auto` (LOAD DATA LOCAL, falling back to INSERT) or `insert`. */
+  readonly mysqlWriteMethod: 'auto' | 'insert';
 }
 
 const CORRELATION_ID = /^[A-Za-z0-9._-]{1,64}$/;
@@ -44,6 +46,7 @@ export function readRuntimeEnv(env: NodeJS.ProcessEnv, storageRootFlag: string |
     backendRetries: integerEnv(env, 'BACKEND_RETRIES', 5, 0, 20),
     backendRetryBaseMs: integerEnv(env, 'BACKEND_RETRY_BASE_MS', 500, 0, 60_000),
     backendTimeoutMs: integerEnv(env, 'BACKEND_TIMEOUT_SECONDS', 60, 1, 3600) * 1000,
+    mysqlWriteMethod: writeMethod(env['MYSQL_WRITE_METHOD']),
   };
 }
 
@@ -60,4 +63,10 @@ export function requireContainerEnv(env: NodeJS.ProcessEnv): void {
       env: 'BACKEND_TOKEN',
     });
   }
+}
+
+function writeMethod(raw: string | undefined): 'auto' | 'insert' {
+  if (raw === undefined || raw === '' || raw === 'auto') return 'auto';
+  if (raw === 'insert') return 'insert';
+  throw new IngestError('ENV_INVALID', 'MYSQL_WRITE_METHOD must be auto or insert', { env: 'MYSQL_WRITE_METHOD' });
 }

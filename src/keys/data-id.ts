@@ -1,38 +1,60 @@
-import { createHmac } from 'node:crypto';
+import { createCipheriv, createHash, type Cipher } from 'node:crypto';
 import type { DataIdPlan } from '../config/types.js';
-import type { RawCell } from '../sources/types.js';
 
 /**
  * Gives each record its `data_id`, the only per-record identifier shared with the backend.
  *
- * `uuid` (default): a UUID derived from a secret per-table salt (kept in the cluster's MySQL) and
- * the record's identity in the source (its row number and cells), as HMAC-SHA256 → 128 bits
- * formatted as an RFC 9562 version-8 UUID. The same record gets the same id on a Job retry, so a
- * resumed run neither duplicates rows nor re-sends metadata under new ids; two records never share
- * one (the row number differs); nobody without the salt can compute or reverse it.
+ * `uuid` (default): the record's position in the source (its row number) encrypted with AES-128
+ * under a key derived from a secret per-table salt (kept in the cluster's MySQL,
+ * `tracebloc_ingest_meta`), the config hash and the source's fingerprint, formatted as an RFC 9562
+ * version-8 UUID. So:
+ * - the same record gets the same id on a Job retry (same salt, config and data), and a resumed
+ *   run neither duplicates rows nor re-sends metadata under new ids;
+ * - two records never share one (AES is a permutation of the 128-bit block; only the 6 version and
+ *   variant bits are overwritten);
+ * - nobody without the salt can compute or reverse it, and a different ingest into the same table
+ *   gets different ids.
+ * One AES block per record: far cheaper than a keyed hash per record.
  *
  * `column`: the source value, an explicit opt-in because the column may be personal data.
  */
 export interface DataIdAssigner {
-  assign(row: number, cells: readonly RawCell[], sourceValue: string | null): string;
+  assign(row: number, sourceValue: string | null): string;
 }
 
-export function dataIdAssigner(plan: DataIdPlan, salt: string): DataIdAssigner {
+export interface DataIdKeyMaterial {
+  /** The per-table secret (hex). */
+  readonly salt: string;
+  /** sha256 of the ingest.yaml. */
+  readonly configHash: string;
+  /** Fingerprint of the source records (check pass). */
+  readonly sourceHash: string;
+}
+
+export function dataIdAssigner(plan: DataIdPlan, material: DataIdKeyMaterial): DataIdAssigner {
   if (plan.strategy === 'column') {
     return {
-      assign(_row, _cells, sourceValue) {
+      assign(_row, sourceValue) {
         if (sourceValue === null) throw new Error('data_id column value missing after the check pass');
         return sourceValue;
       },
     };
   }
-  const key = Buffer.from(salt, 'utf8');
+  const key = createHash('sha256')
+    .update('tracebloc data_id v1\u0000')
+    .update(material.salt)
+    .update('\u0000')
+    .update(material.configHash)
+    .update('\u0000')
+    .update(material.sourceHash)
+    .digest()
+    .subarray(0, 16);
+  const cipher: Cipher = createCipheriv('aes-128-ecb', key, null).setAutoPadding(false);
+  const block = Buffer.alloc(16);
   return {
-    assign(row, cells) {
-      const mac = createHmac('sha256', key);
-      mac.update(String(row));
-      for (const cell of cells) mac.update(cell === null || cell === undefined ? '\u0000' : `\u001f${String(cell)}`);
-      return formatUuidV8(mac.digest());
+    assign(row) {
+      block.writeBigUInt64BE(BigInt(row), 8);
+      return formatUuidV8(cipher.update(block));
     },
   };
 }

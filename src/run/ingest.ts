@@ -147,7 +147,7 @@ export async function ingest(o: IngestOptions): Promise<IngestResult> {
       plan: o.plan,
       sink: o.sink,
       backend,
-      keys: dataIdAssigner(o.plan.dataId, salt),
+      keys: dataIdAssigner(o.plan.dataId, { salt, configHash: o.plan.configHash, sourceHash: check.sourceHash }),
       labels,
       counters,
       logger: o.logger,

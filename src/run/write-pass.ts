@@ -88,7 +88,7 @@ export async function writePass(o: WritePassOptions): Promise<void> {
           throw changedSince(err instanceof IngestError ? err : undefined, plan, record.row);
         }
       }
-      const dataId = o.keys.assign(record.row, record.cells, cells.dataIdSource);
+      const dataId = o.keys.assign(record.row, cells.dataIdSource);
       batch.rows.push({
         dataId,
         label: cells.label,

@@ -5,8 +5,8 @@ export type RawCell = string | number | boolean | null | undefined;
 export interface RawRecord {
   /** 1-based data row number (the header is not a row; JSON: the element index + 1). */
   readonly row: number;
-  /** 1-based line of the source where the record ends (CSV), or starts (JSON). */
-  readonly line: number;
+  /** 1-based line where the record starts, when the reader knows it for free (JSON). CSV errors carry their own line. */
+  readonly line?: number;
   readonly cells: readonly RawCell[];
 }
 

@@ -149,6 +149,40 @@ describe('MysqlSink', () => {
     expect(Date.now() - started).toBeLessThan(5000);
   });
 
+  it.each(['auto', 'insert'] as const)('writes tricky strings exactly (%s)', async (writeMethod) => {
+    const textYaml = yaml.replace('table: houses', `table: tricky_${writeMethod}`).replace('  note: VARCHAR(40)', '  note: TEXT');
+    const textPlan = resolvePlan(validateConfig(textYaml, 'i.yaml').config, { configPath: 'i.yaml', configText: textYaml, storageRoot: '/tmp' });
+    const sink = new MysqlSink(textPlan, settings, { writeMethod });
+    await sink.preflight({ configHash: textPlan.configHash, correlationId: null });
+    await sink.open({ ...run, ingestorId: `run-${writeMethod}` });
+    const tricky = ['tab\there', 'new\nline', 'back\\slash \\N', 'cr\r', 'nul\u0000byte', '\\N', 'emoji 😀 漢', ''];
+    await sink.write(
+      tricky.map((note, i) => ({ ...row(i), dataId: `${writeMethod}-${i}`, values: [1.5, '1.50', '00001', note, null, 0, '1'] })),
+      0,
+    );
+    await sink.close();
+    const rows = await db.query<{ note: string | null; seen: string | null }>(
+      `SELECT note, seen FROM \`${settings.database}\`.tricky_${writeMethod} ORDER BY id`,
+    );
+    expect(rows.map((r) => r.note)).toEqual(tricky);
+    expect(rows.every((r) => r.seen === null)).toBe(true);
+  });
+
+  it('a batch the server would silently shorten (duplicate data_id) fails and is rolled back', async () => {
+    const dupYaml = yaml.replace('table: houses', 'table: dups');
+    const dupPlan = resolvePlan(validateConfig(dupYaml, 'i.yaml').config, { configPath: 'i.yaml', configText: dupYaml, storageRoot: '/tmp' });
+    const sink = new MysqlSink(dupPlan, settings);
+    await sink.preflight({ configHash: dupPlan.configHash, correlationId: null });
+    await sink.open({ ...run, ingestorId: 'run-dups' });
+    const err = (await sink.write([row(1), row(1)], 0).catch((e: unknown) => e)) as IngestError;
+    await sink.close();
+    expect(err).toBeInstanceOf(IngestError);
+    expect(err.code).toBe('MYSQL_FAILED');
+    expect(err.message).not.toContain('id-1');
+    const [count] = await db.query<{ n: number }>(`SELECT COUNT(*) AS n FROM \`${settings.database}\`.dups`);
+    expect(Number(count!.n)).toBe(0);
+  });
+
   it('classifies transient errors by code', () => {
     expect(isTransientMysqlError({ errno: 1213, code: 'ER_LOCK_DEADLOCK' })).toBe(true);
     expect(isTransientMysqlError({ errno: 1205 })).toBe(true);

@@ -44,10 +44,19 @@ export function createTableSql(plan: Plan): string {
   ].join('\n');
 }
 
+function insertColumns(plan: Plan): string {
+  return [...PLATFORM_INSERT_COLUMNS, ...plan.columns.map((c) => c.name)].map(quoteId).join(', ');
+}
+
 /** `INSERT … VALUES ?` for mysql2's nested-array expansion. */
 export function insertSql(plan: Plan): string {
-  const columns = [...PLATFORM_INSERT_COLUMNS, ...plan.columns.map((c) => c.name)].map(quoteId).join(', ');
-  return `INSERT INTO ${quoteId(plan.table)} (${columns}) VALUES ?`;
+  return `INSERT INTO ${quoteId(plan.table)} (${insertColumns(plan)}) VALUES ?`;
+}
+
+/** `LOAD DATA LOCAL INFILE` of tab-separated rows (see tsv.ts) into the same columns. */
+export function loadDataSql(plan: Plan): string {
+  return `LOAD DATA LOCAL INFILE 'batch.tsv' INTO TABLE ${quoteId(plan.table)} CHARACTER SET utf8mb4
+    FIELDS TERMINATED BY '\\t' ESCAPED BY '\\\\' LINES TERMINATED BY '\\n' (${insertColumns(plan)})`;
 }
 
 export const RUNS_TABLE = 'tracebloc_ingest_runs';

@@ -1,6 +1,9 @@
 import { randomBytes } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { RowDataPacket } from 'mysql2/promise';
+import { Readable } from 'node:stream';
+import type { ResultSetHeader, RowDataPacket } from 'mysql2/promise';
+import type { CellValue } from '../../records/cast.js';
+import { tsvRows } from './tsv.js';
 import { IngestError } from '../../errors.js';
 import type { Plan } from '../../config/types.js';
 import type { OutRow, PriorRun, Progress, RowSink, RunIdentity, RunInfo, RunOutcome } from '../types.js';
@@ -9,6 +12,7 @@ import {
   createDatabaseSql,
   createTableSql,
   insertSql,
+  loadDataSql,
   META_TABLE,
   META_TABLE_SQL,
   quoteId,
@@ -19,13 +23,26 @@ import {
 import type { MysqlSettings } from './settings.js';
 import { isAmbiguousCommit, isTransientMysqlError, mysqlErrorLabel } from './transient.js';
 
+/**
+ * How batches are written. `auto` (default): LOAD DATA LOCAL INFILE from memory (the server's
+ * fastest path), falling back to multi-row INSERT for good if the server or client refuses local
+ * infile (MySQL 8 disables it by default). `insert`: always INSERT.
+ */
+export type WriteMethod = 'auto' | 'insert';
+
+/** Server answers meaning "LOAD DATA LOCAL is not allowed here". */
+const LOCAL_INFILE_REFUSED = new Set([1148, 3948, 2068, 1227]);
+
 export interface MysqlSinkOptions {
+  writeMethod?: WriteMethod;
   /** Attempts per statement group on transient errors (deadlock, lost connection …). */
   maxAttempts?: number;
   /** First backoff delay in ms; doubles per attempt. */
   baseDelayMs?: number;
   signal?: AbortSignal;
   onRetry?: (info: { attempt: number; code: string }) => void;
+  /** Called once when the server refuses LOAD DATA LOCAL and writes fall back to INSERT. */
+  onFallback?: (errno: number) => void;
 }
 
 /**
@@ -41,6 +58,8 @@ export class MysqlSink implements RowSink {
   /** The database exists (connections may select it). */
   private databaseReady = false;
   private readonly sql: string;
+  private readonly loadSql: string;
+  private useLoadData: boolean;
   private readonly maxAttempts: number;
   private readonly baseDelayMs: number;
 
@@ -51,6 +70,8 @@ export class MysqlSink implements RowSink {
   ) {
     this.where = `mysql://${settings.host}:${settings.port}/${settings.database}.${plan.table}`;
     this.sql = insertSql(plan);
+    this.loadSql = loadDataSql(plan);
+    this.useLoadData = (options.writeMethod ?? 'auto') === 'auto';
     this.maxAttempts = options.maxAttempts ?? 6;
     this.baseDelayMs = options.baseDelayMs ?? 250;
   }
@@ -121,7 +142,7 @@ export class MysqlSink implements RowSink {
     if (rows.length === 0) return;
     const run = this.run;
     if (run === null) throw new IngestError('INTERNAL', 'write before open');
-    const values = rows.map((r) => [
+    const values: CellValue[][] = rows.map((r) => [
       r.label,
       this.plan.intent,
       r.dataId,
@@ -136,7 +157,7 @@ export class MysqlSink implements RowSink {
       async (conn) => {
         if (ambiguous && (await this.landed(conn, rows))) return;
         await conn.beginTransaction();
-        await conn.query(this.sql, [values]);
+        await this.insertRows(conn, values);
         // The progress counter commits with the rows: a retry knows exactly which batches landed.
         await conn.query(`UPDATE ${quoteId(RUNS_TABLE)} SET batches_committed = ? WHERE ingestor_id = ?`, [
           batch + 1,
@@ -149,6 +170,41 @@ export class MysqlSink implements RowSink {
       },
       `inserting a batch into ${this.plan.table}`,
     );
+  }
+
+  /**
+   * Inserts one batch inside the open transaction. LOAD DATA LOCAL turns duplicate keys and
+   * conversion problems into warnings, so anything but exactly `values.length` clean rows fails the
+   * batch (it is rolled back): nothing is silently dropped or altered.
+   */
+  private async insertRows(conn: Connection, values: CellValue[][]): Promise<void> {
+    if (this.useLoadData) {
+      try {
+        const data = tsvRows(values);
+        const [result] = await conn.query<ResultSetHeader>({
+          sql: this.loadSql,
+          infileStreamFactory: () => Readable.from([data]),
+        });
+        if (result.affectedRows !== values.length || result.warningStatus > 0) {
+          const [warnings] = await conn.query<RowDataPacket[]>('SHOW WARNINGS LIMIT 1');
+          const code = warnings[0]?.['Code'];
+          throw new IngestError(
+            'MYSQL_FAILED',
+            `the server accepted ${result.affectedRows} of ${values.length} rows of a batch (${code !== undefined ? `warning ${String(code)}` : 'no warning'}); the batch was rolled back`,
+            { status: code !== undefined ? Number(code) : undefined },
+          );
+        }
+        return;
+      } catch (err) {
+        const errno = (err as { errno?: number }).errno;
+        if (errno === undefined || !LOCAL_INFILE_REFUSED.has(errno)) throw err;
+        this.useLoadData = false;
+        this.options.onFallback?.(errno);
+        await conn.rollback();
+        await conn.beginTransaction();
+      }
+    }
+    await conn.query(this.sql, [values]);
   }
 
   async markProgress(progress: Progress): Promise<void> {
