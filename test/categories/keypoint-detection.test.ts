@@ -2,7 +2,8 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { checkKeypointCells } from '../../src/categories/keypoint-cells.js';
 import { RUNTIMES } from '../../src/categories/registry.js';
 import type { CellProblem } from '../../src/categories/types.js';
-import { imageSetup, jpegBytes, record, refusal, writeAll } from '../support/image-family.js';
+import { refusal, writeAll } from '../support/file-handlers.js';
+import { imageSetup, jpegBytes, record } from '../support/image-family.js';
 
 const NAMES = ['nose', 'left_eye', 'right_eye'];
 const pts = (xy: [number, number][], names = NAMES) => JSON.stringify(Object.fromEntries(names.map((n, i) => [n, xy[i]])));

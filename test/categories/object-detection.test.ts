@@ -2,7 +2,9 @@ import { mkdir, readFile, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { RUNTIMES } from '../../src/categories/registry.js';
-import { imageSetup, jpegBytes, listFiles, record, refusal, writeAll } from '../support/image-family.js';
+import { listFiles } from '../support/files.js';
+import { refusal, writeAll } from '../support/file-handlers.js';
+import { imageSetup, jpegBytes, record } from '../support/image-family.js';
 
 const voc = (width: number, height: number, boxes: [number, number, number, number][]) =>
   `<?xml version="1.0"?><annotation><size><width>${width}</width><height>${height}</height><depth>3</depth></size>${boxes

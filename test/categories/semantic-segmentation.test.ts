@@ -4,7 +4,9 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { RUNTIMES } from '../../src/categories/registry.js';
 import { maskReferenceFor } from '../../src/files/mask-pairing.js';
 import type { FileSetPlan } from '../../src/config/types.js';
-import { imageSetup, jpegBytes, listFiles, pngBytes, record, refusal, writeAll } from '../support/image-family.js';
+import { listFiles } from '../support/files.js';
+import { refusal, writeAll } from '../support/file-handlers.js';
+import { imageSetup, jpegBytes, pngBytes, record } from '../support/image-family.js';
 
 let jpeg: Buffer;
 let mask: Buffer;

@@ -1,12 +1,9 @@
-import { mkdir, readdir, readFile, symlink, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, symlink, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { runtimeFor } from '../../src/categories/registry.js';
-import { resolvePlan } from '../../src/config/plan.js';
-import type { IngestConfig, Plan } from '../../src/config/types.js';
-import { IngestError } from '../../src/errors.js';
-import type { FileHandler } from '../../src/files/types.js';
+import type { IngestConfig } from '../../src/config/types.js';
 import type { CheckedCells } from '../../src/records/record-checker.js';
+import { checkedCells, planAndHandler, refusal, writeAll } from '../support/file-handlers.js';
 import { tempDir } from '../support/tmp.js';
 
 const TOKENIZER = JSON.stringify({ model: { type: 'WordLevel', vocab: { '[PAD]': 0, '[MASK]': 1, a: 2 } } });
@@ -19,48 +16,11 @@ async function setup(config: Partial<IngestConfig>, files: Record<string, string
   await writeFile(path.join(root, 'ds', 'labels.csv'), 'filename,label\n');
   for (const [name, content] of Object.entries(files)) await writeFile(path.join(root, 'ds', set, name), content);
   for (const [name, content] of Object.entries(extra)) await writeFile(path.join(root, 'ds', name), content);
-  const full = {
-    apiVersion: 'tracebloc.io/v1',
-    kind: 'IngestConfig',
-    table: 'texts_train',
-    intent: 'train',
-    csv: '/data/shared/ds/labels.csv',
-    [set]: `/data/shared/ds/${set}/`,
-    ...config,
-  } as IngestConfig;
-  const plan = resolvePlan(full, { configPath: 'ingest.yaml', configText: '', storageRoot: root });
-  const handler = runtimeFor(plan.category).createFileHandler!(plan);
-  await handler.open();
+  const { plan, handler } = await planAndHandler(root, { table: 'texts_train', [set]: `/data/shared/ds/${set}/`, ...config });
   return { root, plan, handler, dir: path.join(root, 'ds', set) };
 }
 
-const cells = (fileReference: string, label: string | null = 'x', row = 1): CheckedCells => ({
-  row,
-  values: [],
-  label,
-  labelNumber: Number.NaN,
-  dataIdSource: null,
-  fileReference,
-  extras: [],
-  annotation: null,
-});
-
-async function refusal(handler: FileHandler, record: CheckedCells): Promise<IngestError> {
-  const err = await handler.check(record).then(
-    () => null,
-    (e: unknown) => e,
-  );
-  expect(err).toBeInstanceOf(IngestError);
-  return err as IngestError;
-}
-
-async function writeAll(plan: Plan, handler: FileHandler, records: CheckedCells[]): Promise<string[]> {
-  await mkdir(plan.destination, { recursive: true });
-  await handler.open();
-  for (const r of records) await handler.copy(await handler.resolve(r));
-  await handler.afterWrite?.();
-  return (await readdir(plan.destination)).sort();
-}
+const cells = (fileReference: string, label: string | null = 'x', row = 1): CheckedCells => checkedCells(fileReference, { row, label });
 
 describe('text_classification files', () => {
   const TC = { category: 'text_classification', label: 'label' } as const;

@@ -1,16 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { parseYaml } from '../../src/config/load-yaml.js';
-import { IngestErrors } from '../../src/errors.js';
+import type { IngestErrors } from '../../src/errors.js';
+import { thrownErrors } from '../support/errors.js';
 
-function syntaxErrors(text: string): IngestErrors {
-  try {
-    parseYaml(text, 'ingest.yaml');
-  } catch (e) {
-    if (e instanceof IngestErrors) return e;
-    throw e;
-  }
-  throw new Error('expected IngestErrors');
-}
+const syntaxErrors = (text: string): IngestErrors => thrownErrors(() => parseYaml(text, 'ingest.yaml'));
 
 const text = [
   '# leading comment',

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { validateConfig, validateConfigFile } from '../../src/config/validate.js';
 import { IngestError, IngestErrors } from '../../src/errors.js';
+import { thrownErrors } from '../support/errors.js';
 
 const examplesDir = new URL('../fixtures/platform-examples/', import.meta.url);
 const examples = readdirSync(examplesDir)
@@ -11,15 +12,7 @@ const examples = readdirSync(examplesDir)
   .sort()
   .map((name) => ({ name, text: readFileSync(new URL(name, examplesDir), 'utf8') }));
 
-function problems(text: string): IngestErrors {
-  try {
-    validateConfig(text, 'ingest.yaml');
-  } catch (e) {
-    if (e instanceof IngestErrors) return e;
-    throw e;
-  }
-  throw new Error('expected the config to be refused');
-}
+const problems = (text: string): IngestErrors => thrownErrors(() => validateConfig(text, 'ingest.yaml'));
 
 /** `line:column path message` per problem, for compact assertions. */
 function summary(text: string): string[] {

@@ -2,10 +2,9 @@ import { mkdir, readdir, symlink, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { crc32 } from 'node:zlib';
 import sharp from 'sharp';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startFakeBackend, type FakeBackend } from '../support/fake-backend.js';
-import { createTestDatabase, type TestDatabase } from '../support/mysql.js';
-import { cleanEnv, runCli, type CliRun } from '../support/cli.js';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { runCli, type CliRun } from '../support/cli.js';
+import { useServices } from '../support/e2e.js';
 import { tempDir } from '../support/tmp.js';
 
 /**
@@ -14,22 +13,19 @@ import { tempDir } from '../support/tmp.js';
  */
 const TOKEN = 'hostile-token';
 const SECRET = 'S3CR3T-CELL';
-let db: TestDatabase;
-let backend: FakeBackend;
+const svc = useServices('hostile', TOKEN);
 let root: string;
 let jpeg: Buffer;
 
 beforeAll(async () => {
-  db = await createTestDatabase('hostile');
-  backend = await startFakeBackend({ token: TOKEN });
   root = await tempDir('tb-hostile-');
   jpeg = await sharp({ create: { width: 32, height: 32, channels: 3, background: '#336699' } }).jpeg().toBuffer();
 });
 
-afterAll(async () => {
-  await backend?.close();
-  await db?.drop();
-});
+/** `run` of `config` with `dir` as storage root, against this file's database and backend. */
+function runIn(dir: string, config: string): Promise<CliRun> {
+  return runCli(['run', config, '--storage-root', dir, '--out', path.join(dir, 'out')], { env: svc.env() });
+}
 
 type Files = Record<string, string | Buffer>;
 
@@ -118,17 +114,15 @@ async function prepare(c: Case, i: number): Promise<{ dir: string; table: string
 describe('hostile and broken input fails before anything is written', () => {
   it.each(CASES.map((c, i) => [c.name, c, i] as const))('%s', async (_name, c, i) => {
     const { dir, table, config } = await prepare(c, i);
-    const before = backend.requests.length;
-    const r: CliRun = await runCli(['run', config, '--storage-root', dir, '--out', path.join(dir, 'out')], {
-      env: cleanEnv({ ...db.env, BACKEND_TOKEN: TOKEN, BACKEND_URL: backend.url }),
-    });
+    const before = svc.backend.requests.length;
+    const r = await runIn(dir, config);
     expect(r.code, r.stderr).toBe(c.exit);
     expect(r.stderr).toContain(`[${c.code}]`);
     for (const w of c.where ?? []) expect(r.stderr).toContain(w);
     expect(r.stdout + r.stderr).not.toContain(SECRET);
     expect(r.stdout + r.stderr).not.toContain(TOKEN);
-    expect(await db.tableExists(table)).toBe(false);
-    expect(backend.requests.length).toBe(before);
+    expect(await svc.db.tableExists(table)).toBe(false);
+    expect(svc.backend.requests.length).toBe(before);
     expect((await readdir(dir)).filter((e) => e === table || e === 'out')).toEqual([]);
   });
 
@@ -139,13 +133,11 @@ describe('hostile and broken input fails before anything is written', () => {
     await writeFile(path.join(dir, 'd.csv'), `"${column}",y\n1,a\n2,b\n`);
     const config = path.join(dir, 'ingest.yaml');
     await writeFile(config, tabular('sqlish', `schema:\n  "${column}": INT\nlabel: y\n`));
-    const r = await runCli(['run', config, '--storage-root', dir, '--out', path.join(dir, 'out')], {
-      env: cleanEnv({ ...db.env, BACKEND_TOKEN: TOKEN, BACKEND_URL: backend.url }),
-    });
+    const r = await runIn(dir, config);
     expect(r.code, r.stderr).toBe(0);
-    const rows = await db.query<Record<string, unknown>>(`SELECT \`${column}\` AS v FROM sqlish ORDER BY id`);
+    const rows = await svc.db.query<Record<string, unknown>>(`SELECT \`${column}\` AS v FROM sqlish ORDER BY id`);
     expect(rows.map((x) => x['v'])).toEqual([1, 2]);
-    expect(await db.tableExists('tracebloc_ingest_runs')).toBe(true);
+    expect(await svc.db.tableExists('tracebloc_ingest_runs')).toBe(true);
   });
 
   it('a backtick in a column name is refused by validate', async () => {
@@ -164,11 +156,9 @@ describe('hostile and broken input fails before anything is written', () => {
     await writeFile(path.join(dir, 'd.csv'), '\uFEFFx,y\r\n1,a\r\n2,b\r\n');
     const config = path.join(dir, 'ingest.yaml');
     await writeFile(config, tabular('bomcrlf'));
-    const r = await runCli(['run', config, '--storage-root', dir, '--out', path.join(dir, 'out')], {
-      env: cleanEnv({ ...db.env, BACKEND_TOKEN: TOKEN, BACKEND_URL: backend.url }),
-    });
+    const r = await runIn(dir, config);
     expect(r.code, r.stderr).toBe(0);
-    const rows = await db.query<{ x: number; label: string }>('SELECT x, label FROM bomcrlf ORDER BY id');
+    const rows = await svc.db.query<{ x: number; label: string }>('SELECT x, label FROM bomcrlf ORDER BY id');
     expect(rows).toEqual([
       { x: 1, label: 'a' },
       { x: 2, label: 'b' },

@@ -1,16 +1,11 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { exists, startImageE2E, writeConfig, type ImageE2E } from '../support/image-e2e.js';
+import { describe, expect, it } from 'vitest';
+import { exists } from '../support/files.js';
+import { useImageE2E, writeDatasetConfig } from '../support/image-e2e.js';
 import { jpegBytes, pngBytes } from '../support/image-family.js';
 
-let e2e: ImageE2E;
-beforeAll(async () => {
-  e2e = await startImageE2E('instseg');
-});
-afterAll(async () => {
-  await e2e?.close();
-});
+const e2e = useImageE2E('instseg');
 
 describe('instance_segmentation is refused at validate, and never half-ingested', () => {
   it('validate, plan and run all refuse it with the reason; nothing is written or sent', async () => {
@@ -21,13 +16,7 @@ describe('instance_segmentation is refused at validate, and never half-ingested'
     await writeFile(path.join(dir, 'images', 'cell_1.jpg'), await jpegBytes(512, 512));
     await writeFile(path.join(dir, 'masks', 'cell_1_mask.png'), await pngBytes(512, 512));
     await writeFile(path.join(dir, 'labels.csv'), 'filename,image_label\ncell_1,cell\n');
-    const config = await writeConfig(e2e.pvc, 'cells', {
-      table: 'cells_train',
-      category: 'instance_segmentation',
-      csv: '/data/shared/cells/labels.csv',
-      images: '/data/shared/cells/images/',
-      label: 'image_label',
-    });
+    const config = await writeDatasetConfig(e2e.pvc, 'cells', 'instance_segmentation');
     e2e.backend.requests.length = 0;
     const runs = await Promise.all([e2e.cli('validate', config), e2e.cli('plan', config), e2e.cli('run', config)]);
     for (const r of runs) {

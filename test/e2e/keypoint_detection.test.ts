@@ -1,25 +1,19 @@
-import { readFile, rm, writeFile } from 'node:fs/promises';
+import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { copyFixturePvc, FIXTURES, REPO } from '../support/cli.js';
+import { describe, expect, it } from 'vitest';
+import { expectCleanRun, expectNotOnWire, expectRegistration, runFixture } from '../support/e2e.js';
+import { expectCopies } from '../support/files.js';
 import {
-  expectCleanRun,
-  expectCopies,
+  expectImagePlatformExample,
   expectRefused,
-  expectRegistration,
-  startImageE2E,
+  imageRows,
   twinOf,
-  writeConfig,
-  type ImageE2E,
+  useImageE2E,
+  writeDatasetConfig,
+  type ImageRow,
 } from '../support/image-e2e.js';
 
-let e2e: ImageE2E;
-beforeAll(async () => {
-  e2e = await startImageE2E('keypts');
-});
-afterAll(async () => {
-  await e2e?.close();
-});
+const e2e = useImageE2E('keypts');
 
 interface Record_ {
   filename: string;
@@ -30,19 +24,17 @@ interface Record_ {
 const records = async (pvc = e2e.pvc): Promise<Record_[]> =>
   JSON.parse(await readFile(path.join(pvc, 'pose', 'labels.json'), 'utf8')) as Record_[];
 
-const rowsOf = (table: string) =>
-  e2e.db.query<{ filename: string; extension: string; label: string; annotation: string | null; data_id: string }>(
-    `SELECT filename, extension, label, annotation, data_id FROM \`${table}\` ORDER BY id`,
-  );
+const rowsOf = (table: string) => imageRows(e2e, table);
+
+/** The file options the fixture's config gives. */
+const KEYPOINT_OPTIONS = { target_size: '[448, 448]', number_of_keypoints: '9' };
 
 const COPIED = (src: string) =>
   Object.fromEntries([1, 2, 3, 4].map((i) => [`person_00${i}.jpg`, path.join(src, 'images', `person_00${i}.jpg`)]));
 
 describe('keypoint_detection end to end', () => {
   it('runs the fixture: Annotation stored as compact JSON, images copied, number_of_keypoints and target_size sent', async () => {
-    e2e.backend.requests.length = 0;
-    const r = await e2e.cli('run', path.join(FIXTURES, 'keypoint_detection', 'ingest.yaml'));
-    expectCleanRun(r, 4);
+    expectCleanRun(await runFixture(e2e, 'keypoint_detection'), 4);
     const expected = await records();
     const rows = await rowsOf('pose_keypoints_train');
     expect(rows.map((x) => [x.filename, x.extension, x.label, x.annotation])).toEqual(
@@ -57,31 +49,18 @@ describe('keypoint_detection end to end', () => {
     expect((requests[2]!.body as { meta_data: unknown }).meta_data).toMatchObject({ target_size: [448, 448], extension: '.jpg', number_of_keypoints: 9 });
     expect(requests[3]!.query).toMatchObject({ category: 'keypoint_detection', data_format: 'image' });
     // Annotations, keypoint names and file names never leave.
-    const wire = requests.map((q) => q.rawBody + JSON.stringify(q.query)).join('\n');
-    for (const leak of ['person_0', 'nose', 'left_wrist', '0.57']) expect(wire).not.toContain(leak);
+    expectNotOnWire(requests, ['person_0', 'nose', 'left_wrist', '0.57']);
   });
 
   it('runs from a JSON array source whose Annotation and Visibility are nested objects', async () => {
-    const config = await writeConfig(e2e.pvc, 'pose', {
-      table: 'pose_json_train',
-      category: 'keypoint_detection',
-      json: '/data/shared/pose/labels.json',
-      images: '/data/shared/pose/images/',
-      label: 'image_label',
-      target_size: '[448, 448]',
-      number_of_keypoints: '9',
-    });
+    const config = await writeDatasetConfig(e2e.pvc, 'pose', 'keypoint_detection', { table: 'pose_json_train', source: 'json', extra: KEYPOINT_OPTIONS });
     expectCleanRun(await e2e.cli('run', config), 4);
-    const strip = (rows: Awaited<ReturnType<typeof rowsOf>>) => rows.map((x) => [x.filename, x.extension, x.label, x.annotation]);
+    const strip = (rows: ImageRow[]) => rows.map((x) => [x.filename, x.extension, x.label, x.annotation]);
     expect(strip(await rowsOf('pose_json_train'))).toEqual(strip(await rowsOf('pose_keypoints_train')));
   });
 
   it('runs the platform example config onto a copy of the fixture PVC', async () => {
-    const pvc = await copyFixturePvc();
-    expectCleanRun(await e2e.cli('run', path.join(REPO, 'test', 'fixtures', 'platform-examples', 'keypoint_detection.yaml'), { pvc }), 4);
-    expect(await rowsOf('pose_train')).toHaveLength(4);
-    await expectCopies(path.join(pvc, 'pose_train'), COPIED(path.join(pvc, 'pose')));
-    await rm(pvc, { recursive: true, force: true });
+    await expectImagePlatformExample(e2e, 'keypoint_detection', 'pose_train', 4, (pvc) => COPIED(path.join(pvc, 'pose')));
   });
 
   describe('bad twins fail at plan, naming the row, and a run of them writes nothing', () => {
@@ -92,15 +71,7 @@ describe('keypoint_detection end to end', () => {
         edit(data);
         await writeFile(path.join(dir, 'labels.json'), JSON.stringify(data));
       });
-      return writeConfig(e2e.pvc, name, {
-        table: `${name.replaceAll('-', '_')}_train`,
-        category: 'keypoint_detection',
-        json: `/data/shared/${name}/labels.json`,
-        images: `/data/shared/${name}/images/`,
-        label: 'image_label',
-        target_size: '[448, 448]',
-        number_of_keypoints: '9',
-      });
+      return writeDatasetConfig(e2e.pvc, name, 'keypoint_detection', { source: 'json', extra: KEYPOINT_OPTIONS });
     };
 
     it('a keypoint count mismatch', async () => {
@@ -124,9 +95,9 @@ describe('keypoint_detection end to end', () => {
 
     it('a keypoint outside the image', async () => {
       const config = await twin('kp-outside', (data) => {
-        data[3]!.Annotation['nose'] = { x: 449, y: 10 };
+        data[3]!.Annotation['nose'] = { x: 449.25, y: 10 };
       });
-      await expectRefused(e2e, config, 'kp_outside_train', { row: 4, file: 'person_004', code: 'ANNOTATION_INVALID', secret: '449' });
+      await expectRefused(e2e, config, 'kp_outside_train', { row: 4, file: 'person_004', code: 'ANNOTATION_INVALID', secret: '449.25' });
     });
   });
 });

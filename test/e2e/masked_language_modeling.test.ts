@@ -1,16 +1,12 @@
-import { readFile, readdir, rm, writeFile } from 'node:fs/promises';
+import { readFile, readdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { bannerIsClean, copyFixturePvc, FIXTURES, lastJsonLine, parseBanner, REPO } from '../support/cli.js';
-import { csvToJson, expectRefused, fixtureFiles, startE2E, writeTwin, type E2E } from '../support/text-e2e.js';
+import { describe, expect, it } from 'vitest';
+import { parseBanner } from '../support/cli.js';
+import { expectCleanRun, expectNotOnWire, expectPlatformExample, expectRegistration, runFixture } from '../support/e2e.js';
+import { expectCopies } from '../support/files.js';
+import { csvToJson, expectRefused, fixtureFiles, useTextE2E, writeTwin } from '../support/text-e2e.js';
 
-let e: E2E;
-beforeAll(async () => {
-  e = await startE2E('mlm');
-});
-afterAll(async () => {
-  await e?.close();
-});
+const e = useTextE2E('mlm');
 
 const DATASET = 'primekg-mlm';
 const SEQUENCES = Array.from({ length: 10 }, (_, i) => `seq_${String(i + 1).padStart(7, '0')}.txt`);
@@ -19,54 +15,31 @@ const csv = (rows: string[]) => ['filename,extension', ...rows].join('\n') + '\n
 
 describe('masked_language_modeling end to end', () => {
   it('runs the fixture: no label, sequences and tokenizer.json copied, no edge-labels call, clean banner', async () => {
-    e.backend.requests.length = 0;
-    const r = await e.cli('run', path.join(FIXTURES, 'masked_language_modeling', 'ingest.yaml'));
-    expect(r.code, r.stderr).toBe(0);
-    const banner = parseBanner(r.stdout);
-    expect(banner).toMatchObject({ total: 10, processed: 10, inserted: 10, sent: 10 });
-    expect(bannerIsClean(banner)).toBe(true);
+    expectCleanRun(await runFixture(e, 'masked_language_modeling'), 10);
 
     const rows = await e.db.query<{ filename: string; extension: string; label: string | null; data_id: string }>(
       'SELECT filename, extension, label, data_id FROM primekg_mlm_train ORDER BY id',
     );
     expect(rows.map((x) => [x.filename, x.extension, x.label])).toEqual(SEQUENCES.map((s) => [s.replace('.txt', ''), '.txt', null]));
 
-    const dest = path.join(e.pvc, 'primekg_mlm_train');
-    expect((await readdir(dest)).sort()).toEqual([...SEQUENCES, 'tokenizer.json'].sort());
-    const tokenizer = await readFile(path.join(dest, 'tokenizer.json'));
-    expect(tokenizer.equals(await readFile(path.join(e.pvc, DATASET, 'tokenizer.json')))).toBe(true);
+    await expectCopies(path.join(e.pvc, 'primekg_mlm_train'), {
+      ...Object.fromEntries(SEQUENCES.map((s) => [s, path.join(e.pvc, DATASET, 'sequences', s)])),
+      'tokenizer.json': path.join(e.pvc, DATASET, 'tokenizer.json'),
+    });
 
-    expect(e.backend.requests.map((q) => `${q.method} ${q.path}`)).toEqual([
-      'POST /global_meta/primekg_mlm_train/',
-      'POST /global_meta/global_metadata/',
-      'GET /global_meta/prepare/',
-      'POST /dataset/',
-    ]);
+    expectRegistration(e.backend.requests, 'primekg_mlm_train', 10, { edgeLabels: false });
     const sent = e.backend.requests[0]!.body as Array<Record<string, unknown>>;
     expect(sent.map((s) => s['data_id'])).toEqual(rows.map((x) => x.data_id));
     for (const s of sent) expect(s).toMatchObject({ label: null, is_sample: false, data_intent: 'train' });
     expect((e.backend.requests[1]!.body as { meta_data: unknown }).meta_data).toEqual({ extension: '.txt' });
     expect(e.backend.requests[2]!.query).toMatchObject({ category: 'masked_language_modeling', data_format: 'text' });
-    const wire = e.backend.requests.map((q) => q.rawBody).join('\n');
-    expect(wire).not.toContain('seq_');
-    expect(wire).not.toContain('phenotype_present');
-    expect(lastJsonLine(r.stdout)['status']).toBe('succeeded');
+    expectNotOnWire(e.backend.requests, ['seq_', 'phenotype_present']);
   });
 
   it('runs the platform example config onto a copy of the fixture PVC', async () => {
-    const pvc = await copyFixturePvc();
-    const r = await e.cli('run', path.join(REPO, 'test', 'fixtures', 'platform-examples', 'masked_language_modeling.yaml'), {
-      pvc,
-      env: { DB_NAME: `${e.db.name}_ex` },
-    });
-    try {
-      expect(r.code, r.stderr).toBe(0);
-      expect(bannerIsClean(parseBanner(r.stdout))).toBe(true);
+    await expectPlatformExample(e, { category: 'masked_language_modeling', rows: 10, ownDatabase: true }, async (pvc) => {
       expect(await readdir(path.join(pvc, 'primekg_mlm_train'))).toContain('tokenizer.json');
-    } finally {
-      await e.db.query(`DROP DATABASE IF EXISTS \`${e.db.name}_ex\``);
-      await rm(pvc, { recursive: true, force: true });
-    }
+    });
   });
 
   it('runs from a JSON array source', async () => {

@@ -1,42 +1,22 @@
 import { readFile, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { copyFixturePvc, FIXTURES, REPO } from '../support/cli.js';
+import { describe, expect, it } from 'vitest';
+import { expectCleanRun, expectNotOnWire, expectRegistration, readCsvRows, runFixture } from '../support/e2e.js';
+import { expectCopies } from '../support/files.js';
 import {
-  expectCleanRun,
-  expectCopies,
+  expectImagePlatformExample,
   expectRefused,
-  expectRegistration,
-  startImageE2E,
+  imageRows,
   twinOf,
-  writeConfig,
-  type ImageE2E,
+  useImageE2E,
+  writeDatasetConfig,
 } from '../support/image-e2e.js';
 
-let e2e: ImageE2E;
-beforeAll(async () => {
-  e2e = await startImageE2E('objdet');
-});
-afterAll(async () => {
-  await e2e?.close();
-});
-
-interface Row {
-  filename: string;
-  extension: string;
-  label: string;
-  annotation: string | null;
-  data_id: string;
-  data_intent: string;
-}
-const rowsOf = (table: string) =>
-  e2e.db.query<Row>(`SELECT filename, extension, label, annotation, data_id, data_intent FROM \`${table}\` ORDER BY id`);
+const e2e = useImageE2E('objdet');
+const rowsOf = (table: string) => imageRows(e2e, table);
 
 /** The fixture's CSV records: [filename, label]. */
-async function sourceRows(): Promise<string[][]> {
-  const csv = await readFile(path.join(e2e.pvc, 'visdrone', 'labels.csv'), 'utf8');
-  return csv.trim().split('\n').slice(1).map((l) => l.split(','));
-}
+const sourceRows = () => readCsvRows(path.join(e2e.pvc, 'visdrone', 'labels.csv'));
 
 const COPIED = (src: string) =>
   Object.fromEntries(
@@ -48,9 +28,7 @@ const COPIED = (src: string) =>
 
 describe('object_detection end to end', () => {
   it('runs the fixture: one row per object, each image and annotation copied once, metadata only to the backend', async () => {
-    e2e.backend.requests.length = 0;
-    const r = await e2e.cli('run', path.join(FIXTURES, 'object_detection', 'ingest.yaml'));
-    expectCleanRun(r, 9);
+    expectCleanRun(await runFixture(e2e, 'object_detection'), 9);
 
     const source = await sourceRows();
     const rows = await rowsOf('visdrone_objects_train');
@@ -73,20 +51,12 @@ describe('object_detection end to end', () => {
     expect(requests[3]!.query).toMatchObject({ category: 'object_detection', data_format: 'image', data_intent: 'train' });
     expect(requests[4]!.body).toMatchObject({ allow_feature_modification: false });
     // No file name, no annotation content leaves.
-    const wire = requests.map((q) => q.rawBody + JSON.stringify(q.query)).join('\n');
-    for (const leak of ['frame_', 'bndbox', 'VisDrone', 'pedestrian, motor']) expect(wire).not.toContain(leak);
+    expectNotOnWire(requests, ['frame_', 'bndbox', 'VisDrone', 'pedestrian, motor']);
   });
 
   it('runs from a JSON array source, and only warns about an annotation no row references', async () => {
     const dir = await twinOf(e2e.pvc, 'visdrone', 'visdrone-json', (d) => writeFile(path.join(d, 'annotations', 'orphan_0009.xml'), '<!DOCTYPE never-read>'));
-    const config = await writeConfig(e2e.pvc, 'visdrone-json', {
-      table: 'visdrone_json_train',
-      category: 'object_detection',
-      json: '/data/shared/visdrone-json/labels.json',
-      images: '/data/shared/visdrone-json/images/',
-      annotations: '/data/shared/visdrone-json/annotations/',
-      label: 'image_label',
-    });
+    const config = await writeDatasetConfig(e2e.pvc, 'visdrone-json', 'object_detection', { source: 'json', dirs: ['annotations'] });
     e2e.backend.requests.length = 0;
     const r = await e2e.cli('run', config);
     expectCleanRun(r, 9);
@@ -100,36 +70,23 @@ describe('object_detection end to end', () => {
   });
 
   it('runs the platform example config onto a copy of the fixture PVC', async () => {
-    const pvc = await copyFixturePvc();
-    const r = await e2e.cli('run', path.join(REPO, 'test', 'fixtures', 'platform-examples', 'object_detection.yaml'), { pvc });
-    expectCleanRun(r, 9);
-    expect(await rowsOf('visdrone_train')).toHaveLength(9);
-    await expectCopies(path.join(pvc, 'visdrone_train'), COPIED(path.join(pvc, 'visdrone')));
-    await rm(pvc, { recursive: true, force: true });
+    await expectImagePlatformExample(e2e, 'object_detection', 'visdrone_train', 9, (pvc) => COPIED(path.join(pvc, 'visdrone')));
   });
 
   describe('bad twins fail at plan, naming the file and the row, and a run of them writes nothing', () => {
-    const config = (name: string) =>
-      writeConfig(e2e.pvc, name, {
-        table: `${name.replaceAll('-', '_')}_train`,
-        category: 'object_detection',
-        csv: `/data/shared/${name}/labels.csv`,
-        images: `/data/shared/${name}/images/`,
-        annotations: `/data/shared/${name}/annotations/`,
-        label: 'image_label',
-      });
+    const config = (name: string) => writeDatasetConfig(e2e.pvc, name, 'object_detection', { dirs: ['annotations'] });
     const xml = (dir: string, stem: string) => path.join(dir, 'annotations', `${stem}.xml`);
 
     it('a box outside its image', async () => {
       await twinOf(e2e.pvc, 'visdrone', 'od-box-outside', async (dir) => {
         const text = await readFile(xml(dir, 'frame_0001'), 'utf8');
-        await writeFile(xml(dir, 'frame_0001'), text.replace(/<ymax>\d+<\/ymax>/, '<ymax>1081</ymax>'));
+        await writeFile(xml(dir, 'frame_0001'), text.replace(/<ymax>\d+<\/ymax>/, '<ymax>10810</ymax>'));
       });
       await expectRefused(e2e, await config('od-box-outside'), 'od_box_outside_train', {
         row: 1,
         file: 'frame_0001.xml',
         code: 'ANNOTATION_INVALID',
-        secret: '1081',
+        secret: '10810',
       });
     });
 

@@ -1,29 +1,20 @@
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startFakeBackend, type FakeBackend } from '../support/fake-backend.js';
-import { createTestDatabase, type TestDatabase } from '../support/mysql.js';
-import { cleanEnv, lastJsonLine, parseBanner, runCli } from '../support/cli.js';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { lastJsonLine, parseBanner, runCli } from '../support/cli.js';
+import { useServices } from '../support/e2e.js';
 import { tempDir } from '../support/tmp.js';
 
 const TOKEN = 'q-token';
-let db: TestDatabase;
-let backend: FakeBackend;
+const svc = useServices('quarantine', TOKEN);
 let root: string;
 
 beforeAll(async () => {
-  db = await createTestDatabase('quarantine');
-  backend = await startFakeBackend({ token: TOKEN });
   root = await tempDir('tb-q-');
   await mkdir(path.join(root, 'q'));
   const rows = ['x,y'];
   for (let i = 1; i <= 100; i++) rows.push(i % 25 === 0 ? `BAD-${i},a` : `${i},${i % 2 ? 'a' : 'b'}`);
   await writeFile(path.join(root, 'q', 'd.csv'), rows.join('\n') + '\n');
-});
-
-afterAll(async () => {
-  await backend?.close();
-  await db?.drop();
 });
 
 async function run(table: string, spec: string) {
@@ -32,24 +23,24 @@ async function run(table: string, spec: string) {
     config,
     `apiVersion: tracebloc.io/v1\nkind: IngestConfig\ntable: ${table}\nintent: train\ncategory: tabular_classification\ncsv: q/d.csv\nschema:\n  x: INT\nlabel: y\n${spec}`,
   );
-  backend.requests.length = 0;
-  return runCli([], { env: cleanEnv({ ...db.env, BACKEND_TOKEN: TOKEN, BACKEND_URL: backend.url, INGEST_CONFIG: config, STORAGE_ROOT: root }) });
+  svc.backend.requests.length = 0;
+  return runCli([], { env: svc.env({ INGEST_CONFIG: config, STORAGE_ROOT: root }) });
 }
 
 describe('quarantine instead of all-or-nothing, when asked', () => {
   it('by default one invalid row refuses the whole run', async () => {
     const r = await run('q_default', '');
     expect(r.code).toBe(3);
-    expect(await db.tableExists('q_default')).toBe(false);
+    expect(await svc.db.tableExists('q_default')).toBe(false);
   });
 
   it('within max_invalid_rows: invalid rows are left out, listed without values, counted as skipped', async () => {
     const r = await run('q_ok', 'spec:\n  on_invalid_row: quarantine\n  max_invalid_rows: "5%"\n');
     expect(r.code, r.stderr).toBe(5);
     expect(parseBanner(r.stdout)).toMatchObject({ total: 100, processed: 96, inserted: 96, sent: 96, skipped: 4 });
-    const [count] = await db.query<{ n: number }>('SELECT COUNT(*) AS n FROM q_ok');
+    const [count] = await svc.db.query<{ n: number }>('SELECT COUNT(*) AS n FROM q_ok');
     expect(Number(count!.n)).toBe(96);
-    expect(backend.requests.filter((q) => q.path === '/dataset/')).toHaveLength(1);
+    expect(svc.backend.requests.filter((q) => q.path === '/dataset/')).toHaveLength(1);
     const line = r.stderr.split('\n').find((l) => l.includes('quarantine file'))!;
     const file = (JSON.parse(line) as { quarantine: string }).quarantine;
     expect(file.startsWith(path.join(root, '.tracebloc-ingest'))).toBe(true);
@@ -57,7 +48,7 @@ describe('quarantine instead of all-or-nothing, when asked', () => {
     expect(entries).toEqual([25, 50, 75, 100].map((row) => ({ row, code: 'CAST_INVALID', column: 'x' })));
     expect(await readFile(file, 'utf8')).not.toContain('BAD-');
     expect(r.stdout + r.stderr).not.toContain('BAD-');
-    const runs = await db.query<{ status: string; skipped: number }>("SELECT status, skipped FROM tracebloc_ingest_runs WHERE table_name = 'q_ok'");
+    const runs = await svc.db.query<{ status: string; skipped: number }>("SELECT status, skipped FROM tracebloc_ingest_runs WHERE table_name = 'q_ok'");
     expect(runs).toEqual([{ status: 'quarantined', skipped: 4 }]);
   });
 
@@ -65,14 +56,14 @@ describe('quarantine instead of all-or-nothing, when asked', () => {
     const r = await run('q_over', 'spec:\n  on_invalid_row: quarantine\n  max_invalid_rows: 3\n');
     expect(r.code).toBe(3);
     expect(r.stderr).toContain('QUARANTINE_LIMIT');
-    expect(await db.tableExists('q_over')).toBe(false);
-    expect(backend.requests).toHaveLength(0);
+    expect(await svc.db.tableExists('q_over')).toBe(false);
+    expect(svc.backend.requests).toHaveLength(0);
   });
 
   it('--json carries the run record: counts, timings, ids, config hash, egress', async () => {
     const config = path.join(root, 'q_ok.yaml');
     const r = await runCli(['run', config, '--storage-root', root, '--json'], {
-      env: cleanEnv({ ...db.env, BACKEND_TOKEN: TOKEN, BACKEND_URL: backend.url, TRACEBLOC_INGEST_CORRELATION_ID: 'c-1' }),
+      env: svc.env({ TRACEBLOC_INGEST_CORRELATION_ID: 'c-1' }),
       cwd: root,
     });
     // Already done: the same ingest is not redone.

@@ -1,23 +1,22 @@
-import { access, mkdir, writeFile } from 'node:fs/promises';
+import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startFakeBackend, type FakeBackend, type RecordedRequest } from '../support/fake-backend.js';
-import { createTestDatabase, MYSQL, type TestDatabase } from '../support/mysql.js';
-import { cleanEnv, parseBanner, runCli, spawnCli } from '../support/cli.js';
+import type { RecordedRequest } from '../support/fake-backend.js';
+import { MYSQL } from '../support/mysql.js';
+import { parseBanner, runCli, spawnCli } from '../support/cli.js';
+import { useServices } from '../support/e2e.js';
+import { exists } from '../support/files.js';
 import { startTcpProxy, type TcpProxy } from '../support/tcp-proxy.js';
 import { tempDir } from '../support/tmp.js';
 
 const TOKEN = 'resilience-token';
 const ROWS = 100_000;
 
-let db: TestDatabase;
-let backend: FakeBackend;
+const svc = useServices('resilience', TOKEN);
 let proxy: TcpProxy;
 let root: string;
 
 beforeAll(async () => {
-  db = await createTestDatabase('resilience');
-  backend = await startFakeBackend({ token: TOKEN });
   proxy = await startTcpProxy(MYSQL.port, MYSQL.host);
   root = await tempDir('tb-res-');
   await mkdir(path.join(root, 'big'));
@@ -28,8 +27,6 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await proxy?.close();
-  await backend?.close();
-  await db?.drop();
 });
 
 async function config(table: string, rows = 'big/big.csv'): Promise<string> {
@@ -42,10 +39,7 @@ async function config(table: string, rows = 'big/big.csv'): Promise<string> {
 }
 
 function env(extra: Record<string, string> = {}): Record<string, string> {
-  return cleanEnv({
-    ...db.env,
-    BACKEND_TOKEN: TOKEN,
-    BACKEND_URL: backend.url,
+  return svc.env({
     BACKEND_RETRY_BASE_MS: '20',
     STORAGE_ROOT: root,
     TRACEBLOC_INGEST_CORRELATION_ID: 'submit-42',
@@ -58,7 +52,7 @@ const isRowPost = (table: string) => (r: RecordedRequest) => r.method === 'POST'
 /** data_ids the backend accepted (2xx), with how often. */
 function accepted(table: string): Map<string, number> {
   const seen = new Map<string, number>();
-  for (const r of backend.requests.filter(isRowPost(table))) {
+  for (const r of svc.backend.requests.filter(isRowPost(table))) {
     if (r.status === undefined || r.status >= 300) continue;
     for (const e of r.body as Array<{ data_id: string }>) seen.set(e.data_id, (seen.get(e.data_id) ?? 0) + 1);
   }
@@ -66,26 +60,24 @@ function accepted(table: string): Map<string, number> {
 }
 
 async function tableStats(table: string): Promise<{ n: number; ids: number }> {
-  const [row] = await db.query<{ n: number; ids: number }>(`SELECT COUNT(*) AS n, COUNT(DISTINCT data_id) AS ids FROM \`${table}\``);
+  const [row] = await svc.db.query<{ n: number; ids: number }>(`SELECT COUNT(*) AS n, COUNT(DISTINCT data_id) AS ids FROM \`${table}\``);
   return { n: Number(row!.n), ids: Number(row!.ids) };
 }
-
-const exists = (p: string) => access(p).then(() => true, () => false);
 
 describe('never duplicate, lose or leak', () => {
   it('SIGKILL mid-ingest, then the same Job again: exactly one copy of each row, each data_id accepted once, one registration', async () => {
     const file = await config('killed');
-    backend.requests.length = 0;
+    svc.backend.requests.length = 0;
     const first = spawnCli([], { env: env({ INGEST_CONFIG: file }) });
     let rowPosts = 0;
-    backend.onRequest = async (rec) => {
+    svc.backend.onRequest = async (rec) => {
       if (isRowPost('killed')(rec) && ++rowPosts === 30) {
         first.child.kill('SIGKILL');
         await first.done;
       }
     };
     const killed = await first.done;
-    backend.onRequest = null;
+    svc.backend.onRequest = null;
     expect(killed.signal).toBe('SIGKILL');
     expect(await exists(path.join(root, '.tracebloc-ingest-killed.lock'))).toBe(true);
     const partial = await tableStats('killed');
@@ -100,26 +92,26 @@ describe('never duplicate, lose or leak', () => {
     const ids = accepted('killed');
     expect(ids.size).toBe(ROWS);
     expect([...ids.values()].every((n) => n === 1)).toBe(true);
-    expect(backend.requests.filter((r) => r.path === '/dataset/')).toHaveLength(1);
-    const injestorIds = new Set(backend.requests.filter(isRowPost('killed')).flatMap((r) => (r.body as Array<{ injestor_id: string }>).map((e) => e.injestor_id)));
+    expect(svc.backend.requests.filter((r) => r.path === '/dataset/')).toHaveLength(1);
+    const injestorIds = new Set(svc.backend.requests.filter(isRowPost('killed')).flatMap((r) => (r.body as Array<{ injestor_id: string }>).map((e) => e.injestor_id)));
     expect(injestorIds.size).toBe(1);
     expect(await exists(path.join(root, '.tracebloc-ingest-killed.lock'))).toBe(false);
   }, 120_000);
 
   it('SIGTERM mid-ingest: exits within 5 s with the interruption code, banner and no lock; a retry completes', async () => {
     const file = await config('termed');
-    backend.requests.length = 0;
+    svc.backend.requests.length = 0;
     const run = spawnCli([], { env: env({ INGEST_CONFIG: file }) });
     let rowPosts = 0;
     let signalledAt = 0;
-    backend.onRequest = (rec) => {
+    svc.backend.onRequest = (rec) => {
       if (isRowPost('termed')(rec) && ++rowPosts === 10) {
         signalledAt = Date.now();
         run.child.kill('SIGTERM');
       }
     };
     const stopped = await run.done;
-    backend.onRequest = null;
+    svc.backend.onRequest = null;
     expect(Date.now() - signalledAt).toBeLessThan(5000);
     expect(stopped.code).toBe(130);
     const banner = parseBanner(stopped.stdout);
@@ -128,7 +120,7 @@ describe('never duplicate, lose or leak', () => {
     expect(banner.inserted).toBe((await tableStats('termed')).n);
     expect(banner.sent).toBe(accepted('termed').size);
     expect(await exists(path.join(root, '.tracebloc-ingest-termed.lock'))).toBe(false);
-    expect(backend.requests.filter((r) => r.path === '/dataset/')).toHaveLength(0);
+    expect(svc.backend.requests.filter((r) => r.path === '/dataset/')).toHaveLength(0);
 
     const retry = await runCli([], { env: env({ INGEST_CONFIG: file }) });
     expect(retry.code, retry.stderr).toBe(0);
@@ -136,18 +128,18 @@ describe('never duplicate, lose or leak', () => {
     const ids = accepted('termed');
     expect(ids.size).toBe(ROWS);
     expect([...ids.values()].every((n) => n === 1)).toBe(true);
-    expect(backend.requests.filter((r) => r.path === '/dataset/')).toHaveLength(1);
+    expect(svc.backend.requests.filter((r) => r.path === '/dataset/')).toHaveLength(1);
   }, 120_000);
 
   it('MySQL dropping every connection for 3 s mid-run: the run rides it out without a gap or a duplicate', async () => {
     const file = await config('outage');
-    backend.requests.length = 0;
+    svc.backend.requests.length = 0;
     let rowPosts = 0;
-    backend.onRequest = (rec) => {
+    svc.backend.onRequest = (rec) => {
       if (isRowPost('outage')(rec) && ++rowPosts === 20) proxy.outage(3000);
     };
     const r = await runCli([], { env: env({ INGEST_CONFIG: file, MYSQL_PORT: String(proxy.port) }) });
-    backend.onRequest = null;
+    svc.backend.onRequest = null;
     expect(r.code, r.stderr).toBe(0);
     expect(r.stderr).toContain('MySQL retry');
     expect(await tableStats('outage')).toEqual({ n: ROWS, ids: ROWS });
@@ -157,57 +149,57 @@ describe('never duplicate, lose or leak', () => {
   it('a backend failing every third request: retried, each row accepted once, one registration', async () => {
     const file = await config('flaky', 'big/small.csv');
     await writeFile(path.join(root, 'big', 'small.csv'), 'a,b,y\n' + Array.from({ length: 95 }, (_, i) => `${i},${i}.5,${i % 2 ? 'x' : 'z'}`).join('\n') + '\n');
-    backend.requests.length = 0;
-    backend.faults.failEvery(3, 503);
+    svc.backend.requests.length = 0;
+    svc.backend.faults.failEvery(3, 503);
     const r = await runCli([], { env: env({ INGEST_CONFIG: file, BATCH_SIZE: '10' }) });
-    backend.faults.reset();
+    svc.backend.faults.reset();
     expect(r.code, r.stderr).toBe(0);
     expect(r.stderr).toContain('backend retry');
     const ids = accepted('flaky');
     expect(ids.size).toBe(95);
     expect([...ids.values()].every((n) => n === 1)).toBe(true);
-    expect(backend.requests.filter((q) => q.path === '/dataset/' && q.status === 201)).toHaveLength(1);
+    expect(svc.backend.requests.filter((q) => q.path === '/dataset/' && q.status === 201)).toHaveLength(1);
   });
 
   it('a backend that keeps failing: non-zero exit, honest counters, never registered; a retry completes', async () => {
     const file = await config('down', 'big/small.csv');
-    backend.requests.length = 0;
+    svc.backend.requests.length = 0;
     let posts = 0;
-    backend.onRequest = (rec) => {
-      if (isRowPost('down')(rec) && ++posts >= 4) backend.faults.failNext(1, 503);
+    svc.backend.onRequest = (rec) => {
+      if (isRowPost('down')(rec) && ++posts >= 4) svc.backend.faults.failNext(1, 503);
     };
     const r = await runCli([], { env: env({ INGEST_CONFIG: file, BATCH_SIZE: '10', BACKEND_RETRIES: '2' }) });
-    backend.onRequest = null;
-    backend.faults.reset();
+    svc.backend.onRequest = null;
+    svc.backend.faults.reset();
     expect(r.code).toBe(75);
     expect(r.stderr).toContain('BACKEND_FAILED');
     const banner = parseBanner(r.stdout);
     expect(banner).toMatchObject({ total: 95, inserted: 40, sent: 30 });
-    expect(backend.requests.filter((q) => q.path === '/dataset/')).toHaveLength(0);
-    expect(backend.requests.filter((q) => q.path.startsWith('/global_meta/') && !isRowPost('down')(q))).toHaveLength(0);
+    expect(svc.backend.requests.filter((q) => q.path === '/dataset/')).toHaveLength(0);
+    expect(svc.backend.requests.filter((q) => q.path.startsWith('/global_meta/') && !isRowPost('down')(q))).toHaveLength(0);
 
     const retry = await runCli([], { env: env({ INGEST_CONFIG: file, BATCH_SIZE: '10' }) });
     expect(retry.code, retry.stderr).toBe(0);
     const ids = accepted('down');
     expect(ids.size).toBe(95);
     expect([...ids.values()].every((n) => n === 1)).toBe(true);
-    expect(backend.requests.filter((q) => q.path === '/dataset/')).toHaveLength(1);
+    expect(svc.backend.requests.filter((q) => q.path === '/dataset/')).toHaveLength(1);
   });
 
   it('two runs of the same table at once: the second is refused by the lock without writing', async () => {
     const file = await config('twice');
-    backend.requests.length = 0;
+    svc.backend.requests.length = 0;
     const first = spawnCli([], { env: env({ INGEST_CONFIG: file }) });
     let started = false;
     let second: Awaited<ReturnType<typeof runCli>> | null = null;
-    backend.onRequest = async (rec) => {
+    svc.backend.onRequest = async (rec) => {
       if (isRowPost('twice')(rec) && !started) {
         started = true;
         second = await runCli([], { env: env({ INGEST_CONFIG: file }) });
       }
     };
     const r1 = await first.done;
-    backend.onRequest = null;
+    svc.backend.onRequest = null;
     expect(r1.code, r1.stderr).toBe(0);
     expect(second).not.toBeNull();
     expect(second!.code).toBe(75);

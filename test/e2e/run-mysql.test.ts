@@ -1,67 +1,30 @@
 import { readdir, readFile, writeFile, mkdir } from 'node:fs/promises';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startFakeBackend, type FakeBackend } from '../support/fake-backend.js';
-import { createTestDatabase, type TestDatabase } from '../support/mysql.js';
-import { bannerIsClean, cleanEnv, copyFixturePvc, FIXTURES, lastJsonLine, parseBanner, runCli } from '../support/cli.js';
+import { describe, expect, it } from 'vitest';
+import { bannerIsClean, copyFixturePvc, FIXTURES, lastJsonLine, parseBanner, runCli } from '../support/cli.js';
+import { expectCleanRun, expectNotOnWire, expectRegistration, readCsvRows, runFixture, useE2E, wireOf } from '../support/e2e.js';
 
 const TOKEN = 'test-token-5f1c9a';
 
-let db: TestDatabase;
-let backend: FakeBackend;
-let pvc: string;
-
-beforeAll(async () => {
-  db = await createTestDatabase('e2e');
-  backend = await startFakeBackend({ token: TOKEN });
-  pvc = await copyFixturePvc();
-});
-
-afterAll(async () => {
-  await backend?.close();
-  await db?.drop();
-});
-
-function env(extra: Record<string, string> = {}): Record<string, string> {
-  return cleanEnv({ ...db.env, BACKEND_TOKEN: TOKEN, BACKEND_URL: backend.url, ...extra });
-}
-
-async function run(category: string, extra: string[] = []) {
-  backend.requests.length = 0;
-  return runCli(['run', path.join(FIXTURES, category, 'ingest.yaml'), '--storage-root', pvc, '--out', path.join(pvc, '.out', category), '--json', ...extra], {
-    env: env(),
-  });
-}
+const e = useE2E('e2e', TOKEN);
+const run = (category: string) => runFixture(e, category);
 
 describe('run against MySQL and a loopback backend', () => {
   it('tabular_regression with policy bucket keeps exact prices in MySQL and sends only bin indexes', async () => {
     const r = await run('tabular_regression');
-    expect(r.code, r.stderr).toBe(0);
-    const banner = parseBanner(r.stdout);
-    expect(banner).toMatchObject({ total: 60, processed: 60, inserted: 60, sent: 60, skipped: 0 });
-    expect(bannerIsClean(banner)).toBe(true);
+    expectCleanRun(r, 60);
 
-    const csv = await readFile(path.join(pvc, 'house-prices', 'houses.csv'), 'utf8');
-    const sourceRows = csv.trim().split('\n').slice(1).map((l) => l.split(','));
+    const sourceRows = await readCsvRows(path.join(e.pvc, 'house-prices', 'houses.csv'));
     const prices = sourceRows.map((c) => c[4]!);
-    const rows = await db.query<{ label: string; price: number; square_feet: number; data_id: string; data_intent: string }>(
+    const rows = await e.db.query<{ label: string; price: number; square_feet: number; data_id: string; data_intent: string }>(
       'SELECT label, price, square_feet, data_id, data_intent FROM house_prices_train ORDER BY id',
     );
     expect(rows.map((x) => x.label)).toEqual(prices);
     expect(rows.map((x) => Number(x.price))).toEqual(prices.map(Number));
     expect(new Set(rows.map((x) => x.data_intent))).toEqual(new Set(['train']));
 
-    const paths = backend.requests.map((q) => `${q.method} ${q.path}`);
-    expect(paths).toEqual([
-      'POST /global_meta/house_prices_train/',
-      'GET /global_meta/generate-edge-labels-meta/',
-      'POST /global_meta/global_metadata/',
-      'GET /global_meta/prepare/',
-      'POST /dataset/',
-    ]);
-    expect(backend.requests.every((q) => q.authMatched)).toBe(true);
-    const sent = backend.requests[0]!.body as Array<Record<string, unknown>>;
-    expect(sent).toHaveLength(60);
+    expectRegistration(e.backend.requests, 'house_prices_train', 60);
+    const sent = e.backend.requests[0]!.body as Array<Record<string, unknown>>;
     expect(sent.map((e) => e['data_id'])).toEqual(rows.map((x) => x.data_id));
     for (const e of sent) {
       expect(Object.keys(e).sort()).toEqual(['data_id', 'data_intent', 'injestor_id', 'is_sample', 'label']);
@@ -69,7 +32,7 @@ describe('run against MySQL and a loopback backend', () => {
       expect(e['label']).toBeGreaterThanOrEqual(0);
       expect(e['label']).toBeLessThan(5);
     }
-    const meta = backend.requests[2]!.body as { schema: Record<string, string>; meta_data: Record<string, unknown> };
+    const meta = e.backend.requests[2]!.body as { schema: Record<string, string>; meta_data: Record<string, unknown> };
     expect(meta.schema).toEqual({ square_feet: 'FLOAT', bedrooms: 'INT', bathrooms: 'FLOAT', age_years: 'INT', price: 'FLOAT' });
     const policy = meta.meta_data['label_policy'] as { policy: string; strategy: string; bins: number; cut_points: number[] };
     expect(policy.policy).toBe('bucket');
@@ -80,10 +43,7 @@ describe('run against MySQL and a loopback backend', () => {
     // Nothing of the data leaves: no exact target, no feature value, anywhere in what was sent
     // (ids are random UUIDs and blanked out first so their hex digits cannot match by chance).
     const ids = new Set([...rows.map((x) => x.data_id), String(sent[0]!['injestor_id'])]);
-    const wire = backend.requests
-      .map((q) => q.rawBody + JSON.stringify(q.query))
-      .join('\n')
-      .replace(/[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/g, (m) => (ids.has(m) ? '<id>' : m));
+    const wire = wireOf(e.backend.requests).replace(/[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/g, (m) => (ids.has(m) ? '<id>' : m));
     for (const cells of sourceRows) {
       for (const cell of cells.filter((c) => c.length >= 3)) {
         const token = new RegExp(`(?<![\\w.])${cell.replaceAll('.', '\\.')}(?![\\w.])`);
@@ -95,8 +55,7 @@ describe('run against MySQL and a loopback backend', () => {
     expect(Math.min(...prices.map(Number))).not.toBe(Math.min(...policy.cut_points));
 
     const summary = lastJsonLine(r.stdout);
-    expect(summary['status']).toBe('succeeded');
-    const runs = await db.query<{ status: string; inserted: number; table_name: string }>(
+    const runs = await e.db.query<{ status: string; inserted: number; table_name: string }>(
       'SELECT status, inserted, table_name FROM tracebloc_ingest_runs WHERE ingestor_id = ?',
       [summary['ingestor_id']],
     );
@@ -105,24 +64,20 @@ describe('run against MySQL and a loopback backend', () => {
 
   it('image_classification inserts rows and copies each referenced image once', async () => {
     const r = await run('image_classification');
-    expect(r.code, r.stderr).toBe(0);
-    const banner = parseBanner(r.stdout);
-    expect(banner).toMatchObject({ total: 9, inserted: 9, sent: 9 });
-    expect(bannerIsClean(banner)).toBe(true);
-    const copied = (await readdir(path.join(pvc, 'chest_xrays_train'))).sort();
+    expectCleanRun(r, 9);
+    const copied = (await readdir(path.join(e.pvc, 'chest_xrays_train'))).sort();
     expect(copied).toEqual(Array.from({ length: 8 }, (_, i) => `xray_00${i + 1}.jpeg`));
-    const rows = await db.query<{ filename: string; extension: string; label: string }>(
+    const rows = await e.db.query<{ filename: string; extension: string; label: string }>(
       'SELECT filename, extension, label FROM chest_xrays_train ORDER BY id',
     );
     expect(rows).toHaveLength(9);
     expect(rows[0]).toEqual({ filename: 'xray_001', extension: '.jpeg', label: 'normal' });
     expect(rows[8]).toEqual({ filename: 'xray_001', extension: '.jpeg', label: 'normal' });
-    const meta = backend.requests.find((q) => q.path === '/global_meta/global_metadata/')!.body as { meta_data: Record<string, unknown> };
+    const meta = e.backend.requests.find((q) => q.path === '/global_meta/global_metadata/')!.body as { meta_data: Record<string, unknown> };
     expect(meta.meta_data).toMatchObject({ target_size: [256, 256], extension: '.jpeg' });
-    const prepare = backend.requests.find((q) => q.path === '/global_meta/prepare/')!;
+    const prepare = e.backend.requests.find((q) => q.path === '/global_meta/prepare/')!;
     expect(prepare.query).toMatchObject({ category: 'image_classification', data_format: 'image', data_intent: 'train' });
-    const wire = backend.requests.map((q) => q.rawBody).join('\n');
-    expect(wire).not.toContain('xray_');
+    expectNotOnWire(e.backend.requests, ['xray_']);
   });
 
   it.each(['tabular_classification', 'time_series_forecasting', 'time_to_event_prediction'])('%s runs clean', async (category) => {
@@ -130,14 +85,14 @@ describe('run against MySQL and a loopback backend', () => {
     expect(r.code, r.stderr).toBe(0);
     expect(bannerIsClean(parseBanner(r.stdout))).toBe(true);
     const summary = lastJsonLine(r.stdout) as { table: string; counters: { inserted: number } };
-    const [count] = await db.query<{ n: number }>(`SELECT COUNT(*) AS n FROM \`${summary.table}\``);
+    const [count] = await e.db.query<{ n: number }>(`SELECT COUNT(*) AS n FROM \`${summary.table}\``);
     expect(Number(count!.n)).toBe(summary.counters.inserted);
-    const dataset = backend.requests.find((q) => q.path === '/dataset/')!.body as Record<string, unknown>;
+    const dataset = e.backend.requests.find((q) => q.path === '/dataset/')!.body as Record<string, unknown>;
     expect(dataset['allow_feature_modification']).toBe(category === 'tabular_classification');
   });
 
   it('refuses a CSV with one bad cell in row 5000 of 10000 before writing anything', async () => {
-    const dir = path.join(pvc, 'big');
+    const dir = path.join(e.pvc, 'big');
     await mkdir(dir, { recursive: true });
     const lines = ['a,b,y'];
     for (let i = 1; i <= 10_000; i++) lines.push(i === 5000 ? `${i},oops,1` : `${i},${i * 2},${i % 2}`);
@@ -148,15 +103,15 @@ describe('run against MySQL and a loopback backend', () => {
       ['apiVersion: tracebloc.io/v1', 'kind: IngestConfig', 'table: big_train', 'intent: train', 'category: tabular_classification',
         'csv: /data/shared/big/big.csv', 'schema:', '  a: INT', '  b: INT', '  y: INT', 'label: y', ''].join('\n'),
     );
-    backend.requests.length = 0;
-    const r = await runCli(['run', config, '--storage-root', pvc, '--out', path.join(pvc, '.out', 'big')], { env: env() });
+    e.backend.requests.length = 0;
+    const r = await runCli(['run', config, '--storage-root', e.pvc, '--out', path.join(e.pvc, '.out', 'big')], { env: e.env() });
     expect(r.code).toBe(3);
     expect(r.stderr).toContain('row 5000');
     expect(r.stderr).toContain('column "b"');
     expect(r.stderr).toContain('CAST_INVALID');
     expect(r.stderr).not.toContain('oops');
-    expect(await db.tableExists('big_train')).toBe(false);
-    expect(backend.requests).toHaveLength(0);
+    expect(await e.db.tableExists('big_train')).toBe(false);
+    expect(e.backend.requests).toHaveLength(0);
     const banner = parseBanner(r.stdout);
     expect(banner).toMatchObject({ total: 10_000, processed: 9_999, inserted: 0, sent: 0 });
   });
@@ -164,39 +119,39 @@ describe('run against MySQL and a loopback backend', () => {
   it('container mode: a re-run of a finished ingest is a no-op; another config on the same table is refused', async () => {
     const root = await copyFixturePvc();
     const config = path.join(FIXTURES, 'tabular_classification', 'ingest.yaml');
-    const [before] = await db.query<{ n: number }>('SELECT COUNT(*) AS n FROM churn_train');
-    backend.requests.length = 0;
-    const again = await runCli([], { env: env({ INGEST_CONFIG: config, STORAGE_ROOT: root }) });
+    const [before] = await e.db.query<{ n: number }>('SELECT COUNT(*) AS n FROM churn_train');
+    e.backend.requests.length = 0;
+    const again = await runCli([], { env: e.env({ INGEST_CONFIG: config, STORAGE_ROOT: root }) });
     expect(again.code, again.stderr).toBe(0);
     expect(again.stderr).toContain('already completed');
-    expect(backend.requests).toHaveLength(0);
+    expect(e.backend.requests).toHaveLength(0);
     expect(parseBanner(again.stdout)).toMatchObject({ total: 40, inserted: 40, sent: 40 });
-    const [after] = await db.query<{ n: number }>('SELECT COUNT(*) AS n FROM churn_train');
+    const [after] = await e.db.query<{ n: number }>('SELECT COUNT(*) AS n FROM churn_train');
     expect(after!.n).toBe(before!.n);
 
     const other = path.join(root, 'other.yaml');
     await writeFile(other, (await readFile(config, 'utf8')).replace('intent: train', 'intent: test'));
-    const refused = await runCli([], { env: env({ INGEST_CONFIG: other, STORAGE_ROOT: root }) });
+    const refused = await runCli([], { env: e.env({ INGEST_CONFIG: other, STORAGE_ROOT: root }) });
     expect(refused.code).toBe(4);
     expect(refused.stderr).toContain('TABLE_NOT_EMPTY');
-    expect(backend.requests).toHaveLength(0);
+    expect(e.backend.requests).toHaveLength(0);
   });
 
   it('a backend that refuses the token fails the run with the auth exit status and registers nothing', async () => {
     const root = await copyFixturePvc();
-    backend.requests.length = 0;
+    e.backend.requests.length = 0;
     const r = await runCli([], {
-      env: env({
+      env: e.env({
         INGEST_CONFIG: path.join(FIXTURES, 'tabular_classification', 'ingest.yaml'),
         STORAGE_ROOT: root,
-        DB_NAME: `${db.name}_auth`,
+        DB_NAME: `${e.db.name}_auth`,
         BACKEND_TOKEN: 'wrong-token',
       }),
     });
     expect(r.code).toBe(77);
     expect(r.stdout + r.stderr).not.toContain('wrong-token');
     expect(r.stderr).toContain('BACKEND_AUTH');
-    expect(backend.requests.map((q) => q.path)).toEqual(['/global_meta/churn_train/']);
+    expect(e.backend.requests.map((q) => q.path)).toEqual(['/global_meta/churn_train/']);
     expect(parseBanner(r.stdout)).toMatchObject({ total: 40, inserted: 40, sent: 0 });
     // Container mode logs JSON and says where the egress record is.
     const egressLine = r.stderr.split('\n').find((l) => l.includes('egress record written'));
@@ -206,6 +161,6 @@ describe('run against MySQL and a loopback backend', () => {
     const egress = (await readFile(egressPath, 'utf8')).trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
     expect(egress).toHaveLength(1);
     expect(egress[0]).toMatchObject({ method: 'POST', outcome: 'failed', status: 401 });
-    await db.query(`DROP DATABASE IF EXISTS \`${db.name}_auth\``);
+    await e.db.query(`DROP DATABASE IF EXISTS \`${e.db.name}_auth\``);
   });
 });

@@ -1,31 +1,20 @@
 import { appendFile, rm } from 'node:fs/promises';
 import path from 'node:path';
 import sharp from 'sharp';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { copyFixturePvc, FIXTURES, REPO } from '../support/cli.js';
+import { describe, expect, it } from 'vitest';
+import { expectCleanRun, expectNotOnWire, expectRegistration, runFixture } from '../support/e2e.js';
+import { expectCopies } from '../support/files.js';
 import {
-  expectCleanRun,
-  expectCopies,
+  expectImagePlatformExample,
   expectRefused,
-  expectRegistration,
-  startImageE2E,
+  imageRows,
   twinOf,
-  writeConfig,
-  type ImageE2E,
+  useImageE2E,
+  writeDatasetConfig,
 } from '../support/image-e2e.js';
 
-let e2e: ImageE2E;
-beforeAll(async () => {
-  e2e = await startImageE2E('semseg');
-});
-afterAll(async () => {
-  await e2e?.close();
-});
-
-const rowsOf = (table: string) =>
-  e2e.db.query<{ filename: string; extension: string; label: string; annotation: string | null; data_id: string }>(
-    `SELECT filename, extension, label, annotation, data_id FROM \`${table}\` ORDER BY id`,
-  );
+const e2e = useImageE2E('semseg');
+const rowsOf = (table: string) => imageRows(e2e, table);
 
 /** The fixture rows pair scan_00i with the masks named by mask_id, or scan_002_mask.png by convention. */
 const MASK_OF: Record<string, string> = {
@@ -50,9 +39,7 @@ const EXPECTED_ROWS = [
 
 describe('semantic_segmentation end to end', () => {
   it('runs the fixture: images and masks copied both-or-neither, masks under masks/<stem>_mask.png', async () => {
-    e2e.backend.requests.length = 0;
-    const r = await e2e.cli('run', path.join(FIXTURES, 'semantic_segmentation', 'ingest.yaml'));
-    expectCleanRun(r, 4);
+    expectCleanRun(await runFixture(e2e, 'semantic_segmentation'), 4);
     const rows = await rowsOf('tumor_masks_train');
     expect(rows.map((x) => [x.filename, x.extension, x.label, x.annotation])).toEqual(EXPECTED_ROWS);
     await expectCopies(path.join(e2e.pvc, 'tumor_masks_train'), COPIED(path.join(e2e.pvc, 'tumors')));
@@ -62,42 +49,22 @@ describe('semantic_segmentation end to end', () => {
     expect((requests[0]!.body as Array<Record<string, unknown>>).map((e) => e['data_id'])).toEqual(rows.map((x) => x.data_id));
     expect((requests[2]!.body as { meta_data: unknown }).meta_data).toMatchObject({ target_size: [512, 512], extension: '.jpg' });
     expect(requests[3]!.query).toMatchObject({ category: 'semantic_segmentation', data_format: 'image' });
-    const wire = requests.map((q) => q.rawBody + JSON.stringify(q.query)).join('\n');
-    for (const leak of ['scan_', 'mask.png', 'mask_id', 'lesion']) expect(wire).not.toContain(leak);
+    expectNotOnWire(requests, ['scan_', 'mask.png', 'mask_id', 'lesion']);
   });
 
   it('runs from a JSON array source (mask_id null: the convention)', async () => {
-    const config = await writeConfig(e2e.pvc, 'tumors', {
-      table: 'tumors_json_train',
-      category: 'semantic_segmentation',
-      json: '/data/shared/tumors/labels.json',
-      images: '/data/shared/tumors/images/',
-      masks: '/data/shared/tumors/masks/',
-      label: 'image_label',
-    });
+    const config = await writeDatasetConfig(e2e.pvc, 'tumors', 'semantic_segmentation', { table: 'tumors_json_train', source: 'json', dirs: ['masks'] });
     expectCleanRun(await e2e.cli('run', config), 4);
     expect((await rowsOf('tumors_json_train')).map((x) => [x.filename, x.extension, x.label, x.annotation])).toEqual(EXPECTED_ROWS);
     await expectCopies(path.join(e2e.pvc, 'tumors_json_train'), COPIED(path.join(e2e.pvc, 'tumors')));
   });
 
   it('runs the platform example config onto a copy of the fixture PVC', async () => {
-    const pvc = await copyFixturePvc();
-    expectCleanRun(await e2e.cli('run', path.join(REPO, 'test', 'fixtures', 'platform-examples', 'semantic_segmentation.yaml'), { pvc }), 4);
-    expect(await rowsOf('tumors_train')).toHaveLength(4);
-    await expectCopies(path.join(pvc, 'tumors_train'), COPIED(path.join(pvc, 'tumors')));
-    await rm(pvc, { recursive: true, force: true });
+    await expectImagePlatformExample(e2e, 'semantic_segmentation', 'tumors_train', 4, (pvc) => COPIED(path.join(pvc, 'tumors')));
   });
 
   describe('bad twins fail at plan, naming the file and the row, and a run of them writes nothing', () => {
-    const config = (name: string) =>
-      writeConfig(e2e.pvc, name, {
-        table: `${name.replaceAll('-', '_')}_train`,
-        category: 'semantic_segmentation',
-        csv: `/data/shared/${name}/labels.csv`,
-        images: `/data/shared/${name}/images/`,
-        masks: `/data/shared/${name}/masks/`,
-        label: 'image_label',
-      });
+    const config = (name: string) => writeDatasetConfig(e2e.pvc, name, 'semantic_segmentation', { dirs: ['masks'] });
 
     it('a missing mask (the convention row)', async () => {
       await twinOf(e2e.pvc, 'tumors', 'seg-missing', (dir) => rm(path.join(dir, 'masks', 'scan_002_mask.png')));

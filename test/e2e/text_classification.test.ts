@@ -1,33 +1,21 @@
-import { readFile, readdir, rm, writeFile } from 'node:fs/promises';
+import { readFile, readdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { bannerIsClean, copyFixturePvc, FIXTURES, lastJsonLine, parseBanner, REPO } from '../support/cli.js';
-import { csvToJson, expectRefused, fixtureFiles, startE2E, writeTwin, type E2E, type Twin } from '../support/text-e2e.js';
+import { describe, expect, it } from 'vitest';
+import { parseBanner } from '../support/cli.js';
+import { expectCleanRun, expectNotOnWire, expectPlatformExample, expectRegistration, readCsvRows, runFixture } from '../support/e2e.js';
+import { expectCopies } from '../support/files.js';
+import { csvToJson, expectRefused, fixtureFiles, useTextE2E, writeTwin, type Twin } from '../support/text-e2e.js';
 
-let e: E2E;
-beforeAll(async () => {
-  e = await startE2E('textcls');
-});
-afterAll(async () => {
-  await e?.close();
-});
+const e = useTextE2E('textcls');
 
 const DATASET = 'support-tickets';
 const TEXTS = Array.from({ length: 12 }, (_, i) => `ticket_${String(i + 1).padStart(3, '0')}.txt`);
 
-async function sourceRows(): Promise<string[][]> {
-  const csv = await readFile(path.join(e.pvc, DATASET, 'labels.csv'), 'utf8');
-  return csv.trim().split('\n').slice(1).map((l) => l.split(','));
-}
+const sourceRows = () => readCsvRows(path.join(e.pvc, DATASET, 'labels.csv'));
 
 describe('text_classification end to end', () => {
   it('runs the fixture: rows, copied texts and tokenizer.json, backend requests, clean banner', async () => {
-    e.backend.requests.length = 0;
-    const r = await e.cli('run', path.join(FIXTURES, 'text_classification', 'ingest.yaml'));
-    expect(r.code, r.stderr).toBe(0);
-    const banner = parseBanner(r.stdout);
-    expect(banner).toMatchObject({ total: 13, processed: 13, inserted: 13, sent: 13 });
-    expect(bannerIsClean(banner)).toBe(true);
+    expectCleanRun(await runFixture(e, 'text_classification'), 13);
 
     const source = await sourceRows();
     const rows = await e.db.query<{ filename: string; extension: string; label: string; data_id: string; data_intent: string }>(
@@ -36,21 +24,12 @@ describe('text_classification end to end', () => {
     expect(rows.map((x) => [x.filename, x.extension, x.label])).toEqual(source.map((c) => [c[0]!.replace(/\.txt$/, ''), '.txt', c[2]]));
     expect(new Set(rows.map((x) => x.data_intent))).toEqual(new Set(['train']));
 
-    const dest = path.join(e.pvc, 'support_tickets_train');
-    expect((await readdir(dest)).sort()).toEqual([...TEXTS, 'tokenizer.json'].sort());
-    for (const name of [...TEXTS, 'tokenizer.json']) {
-      const from = name === 'tokenizer.json' ? path.join(e.pvc, DATASET, name) : path.join(e.pvc, DATASET, 'texts', name);
-      expect((await readFile(path.join(dest, name))).equals(await readFile(from)), name).toBe(true);
-    }
+    await expectCopies(path.join(e.pvc, 'support_tickets_train'), {
+      ...Object.fromEntries(TEXTS.map((t) => [t, path.join(e.pvc, DATASET, 'texts', t)])),
+      'tokenizer.json': path.join(e.pvc, DATASET, 'tokenizer.json'),
+    });
 
-    expect(e.backend.requests.map((q) => `${q.method} ${q.path}`)).toEqual([
-      'POST /global_meta/support_tickets_train/',
-      'GET /global_meta/generate-edge-labels-meta/',
-      'POST /global_meta/global_metadata/',
-      'GET /global_meta/prepare/',
-      'POST /dataset/',
-    ]);
-    expect(e.backend.requests.every((q) => q.authMatched && q.status !== undefined && q.status < 300)).toBe(true);
+    expectRegistration(e.backend.requests, 'support_tickets_train', 13);
     const sent = e.backend.requests[0]!.body as Array<Record<string, unknown>>;
     expect(sent.map((s) => [s['data_id'], s['label']])).toEqual(rows.map((x) => [x.data_id, x.label]));
     const meta = e.backend.requests[2]!.body as Record<string, unknown>;
@@ -62,26 +41,13 @@ describe('text_classification end to end', () => {
     expect(e.backend.requests[3]!.query).toMatchObject({ category: 'text_classification', data_format: 'text', data_intent: 'train' });
     expect(e.backend.requests[4]!.body).toMatchObject({ allow_feature_modification: false });
     // No file name and no text content leaves.
-    const wire = e.backend.requests.map((q) => q.rawBody + JSON.stringify(q.query)).join('\n');
-    expect(wire).not.toContain('ticket_');
-    expect(wire).not.toContain('refund');
-    expect(lastJsonLine(r.stdout)['status']).toBe('succeeded');
+    expectNotOnWire(e.backend.requests, ['ticket_', 'refund']);
   });
 
   it('runs the platform example config onto a copy of the fixture PVC', async () => {
-    const pvc = await copyFixturePvc();
-    const r = await e.cli('run', path.join(REPO, 'test', 'fixtures', 'platform-examples', 'text_classification.yaml'), {
-      pvc,
-      env: { DB_NAME: `${e.db.name}_ex` },
-    });
-    try {
-      expect(r.code, r.stderr).toBe(0);
-      expect(bannerIsClean(parseBanner(r.stdout))).toBe(true);
+    await expectPlatformExample(e, { category: 'text_classification', rows: 13, ownDatabase: true }, async (pvc) => {
       expect((await readdir(path.join(pvc, 'support_tickets_train'))).length).toBe(13);
-    } finally {
-      await e.db.query(`DROP DATABASE IF EXISTS \`${e.db.name}_ex\``);
-      await rm(pvc, { recursive: true, force: true });
-    }
+    });
   });
 
   it('runs from a JSON array source and warns about an unreferenced text', async () => {

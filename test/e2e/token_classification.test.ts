@@ -1,16 +1,10 @@
-import { readFile, readdir, rm } from 'node:fs/promises';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { bannerIsClean, copyFixturePvc, FIXTURES, lastJsonLine, parseBanner, REPO } from '../support/cli.js';
-import { csvToJson, expectRefused, startE2E, writeTwin, type E2E } from '../support/text-e2e.js';
+import { describe, expect, it } from 'vitest';
+import { expectCleanRun, expectNotOnWire, expectPlatformExample, expectRegistration, readCsvRows, runFixture } from '../support/e2e.js';
+import { expectCopies } from '../support/files.js';
+import { csvToJson, expectRefused, useTextE2E, writeTwin } from '../support/text-e2e.js';
 
-let e: E2E;
-beforeAll(async () => {
-  e = await startE2E('tokcls');
-});
-afterAll(async () => {
-  await e?.close();
-});
+const e = useTextE2E('tokcls');
 
 const DATASET = 'ner';
 const TEXTS = Array.from({ length: 8 }, (_, i) => `sentence_${String(i + 1).padStart(2, '0')}.txt`);
@@ -18,14 +12,9 @@ const csv = (rows: string[]) => ['filename,extension,label', ...rows].join('\n')
 
 describe('token_classification end to end', () => {
   it('runs the fixture: tag sequences in a TEXT label column, copied texts, backend requests, clean banner', async () => {
-    e.backend.requests.length = 0;
-    const r = await e.cli('run', path.join(FIXTURES, 'token_classification', 'ingest.yaml'));
-    expect(r.code, r.stderr).toBe(0);
-    const banner = parseBanner(r.stdout);
-    expect(banner).toMatchObject({ total: 8, processed: 8, inserted: 8, sent: 8 });
-    expect(bannerIsClean(banner)).toBe(true);
+    expectCleanRun(await runFixture(e, 'token_classification'), 8);
 
-    const source = (await readFile(path.join(e.pvc, DATASET, 'labels.csv'), 'utf8')).trim().split('\n').slice(1).map((l) => l.split(','));
+    const source = await readCsvRows(path.join(e.pvc, DATASET, 'labels.csv'));
     const rows = await e.db.query<{ filename: string; extension: string; label: string; data_id: string }>(
       'SELECT filename, extension, label, data_id FROM ner_conll_train ORDER BY id',
     );
@@ -37,38 +26,18 @@ describe('token_classification end to end', () => {
     expect(column!.t.toLowerCase()).toBe('text');
 
     // No tokenizer.json in this dataset: only the texts are copied.
-    expect((await readdir(path.join(e.pvc, 'ner_conll_train'))).sort()).toEqual(TEXTS);
+    await expectCopies(path.join(e.pvc, 'ner_conll_train'), Object.fromEntries(TEXTS.map((t) => [t, path.join(e.pvc, DATASET, 'texts', t)])));
 
-    expect(e.backend.requests.map((q) => `${q.method} ${q.path}`)).toEqual([
-      'POST /global_meta/ner_conll_train/',
-      'GET /global_meta/generate-edge-labels-meta/',
-      'POST /global_meta/global_metadata/',
-      'GET /global_meta/prepare/',
-      'POST /dataset/',
-    ]);
+    expectRegistration(e.backend.requests, 'ner_conll_train', 8);
     const sent = e.backend.requests[0]!.body as Array<Record<string, unknown>>;
     expect(sent.map((s) => [s['data_id'], s['label']])).toEqual(rows.map((x) => [x.data_id, x.label]));
     expect((e.backend.requests[2]!.body as { meta_data: unknown }).meta_data).toEqual({ extension: '.txt', label_policy: { policy: 'passthrough' } });
     expect(e.backend.requests[3]!.query).toMatchObject({ category: 'token_classification', data_format: 'text' });
-    const wire = e.backend.requests.map((q) => q.rawBody).join('\n');
-    expect(wire).not.toContain('sentence_');
-    expect(wire).not.toContain('Berlin');
-    expect(lastJsonLine(r.stdout)['status']).toBe('succeeded');
+    expectNotOnWire(e.backend.requests, ['sentence_', 'Berlin']);
   });
 
   it('runs the platform example config onto a copy of the fixture PVC', async () => {
-    const pvc = await copyFixturePvc();
-    const r = await e.cli('run', path.join(REPO, 'test', 'fixtures', 'platform-examples', 'token_classification.yaml'), {
-      pvc,
-      env: { DB_NAME: `${e.db.name}_ex` },
-    });
-    try {
-      expect(r.code, r.stderr).toBe(0);
-      expect(bannerIsClean(parseBanner(r.stdout))).toBe(true);
-    } finally {
-      await e.db.query(`DROP DATABASE IF EXISTS \`${e.db.name}_ex\``);
-      await rm(pvc, { recursive: true, force: true });
-    }
+    await expectPlatformExample(e, { category: 'token_classification', rows: 8, ownDatabase: true });
   });
 
   it('runs from a JSON array source and keeps tag sequences far longer than 255 characters', async () => {

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { isPythonWhitespace, splitWords, Utf8WordScanner } from '../../src/files/utf8-words.js';
+import { pick, prng } from '../support/prng.js';
 
 function scan(bytes: Uint8Array, chunk = bytes.length || 1): { bad: number; words: number; line: number } {
   const s = new Utf8WordScanner();
@@ -11,18 +12,6 @@ function scan(bytes: Uint8Array, chunk = bytes.length || 1): { bad: number; word
 }
 
 const enc = (s: string) => new TextEncoder().encode(s);
-
-/** A tiny deterministic PRNG (mulberry32). */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 describe('Python whitespace', () => {
   it('is exactly the set of str.isspace()', () => {
@@ -82,7 +71,7 @@ describe('Utf8WordScanner', () => {
       const len = Math.floor(r() * 12);
       for (let i = 0; i < len; i++) {
         if (r() < 0.3) bytes.push(Math.floor(r() * 256));
-        else bytes.push(...pieces[Math.floor(r() * pieces.length)]!);
+        else bytes.push(...pick(r, pieces));
       }
       const arr = Uint8Array.from(bytes);
       let expected: string | null;

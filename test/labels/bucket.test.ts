@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { bucketIndex, computeBuckets, type BucketSpec } from '../../src/labels/bucket.js';
 import { bucketEncoder } from '../../src/labels/policy.js';
 import { IngestError } from '../../src/errors.js';
+import { prng } from '../support/prng.js';
 
 const quantile10: BucketSpec = { strategy: 'quantile', bins: 10, minBucketSize: 5 };
 
@@ -13,18 +14,6 @@ function range(from: number, to: number): number[] {
   const out: number[] = [];
   for (let i = from; i <= to; i++) out.push(i);
   return out;
-}
-
-/** Deterministic pseudo-random numbers (mulberry32). */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 /** The invariants every result must satisfy. */
@@ -61,7 +50,7 @@ describe('computeBuckets', () => {
   it('does not depend on input order', () => {
     const values = range(1, 1000);
     const shuffled = [...values];
-    const r = rng(1);
+    const r = prng(1);
     for (let i = shuffled.length - 1; i > 0; i--) {
       const j = Math.floor(r() * (i + 1));
       [shuffled[i], shuffled[j]] = [shuffled[j] as number, shuffled[i] as number];
@@ -134,7 +123,7 @@ describe('computeBuckets', () => {
   });
 
   it('never emits a data value, the min or the max as a cut point', () => {
-    const r = rng(42);
+    const r = prng(42);
     const datasets: number[][] = [
       range(1, 1000),
       Array.from({ length: 2000 }, () => Math.round(r() * 50)),
@@ -200,7 +189,7 @@ describe('bucketIndex', () => {
 
 describe('bucket encoding of computed buckets', () => {
   it('encodes every value as an integer in [0, bins)', () => {
-    const r = rng(7);
+    const r = prng(7);
     const values = Array.from({ length: 3000 }, () => r() * 100);
     const spec: BucketSpec = { strategy: 'quantile', bins: 10, minBucketSize: 20 };
     const b = computeBuckets(arr(values), spec);

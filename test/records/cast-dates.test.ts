@@ -1,36 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import type { SqlType } from '../../src/config/types.js';
-import { casterFor, isCastFailure, parseTimestampMs, type Caster, type CastFailure, type CellValue } from '../../src/records/cast.js';
-
-type Raw = Parameters<Caster>[0];
+import { parseTimestampMs, type CastFailure } from '../../src/records/cast.js';
+import { castTable, type Row } from '../support/cast-table.js';
 
 const DATE: SqlType = { kind: 'date', sql: 'DATE' };
 const datetime = (fsp = 0): SqlType => ({ kind: 'datetime', fsp, sql: fsp > 0 ? `DATETIME(${fsp})` : 'DATETIME' });
 const timestamp = (fsp = 0): SqlType => ({ kind: 'timestamp', fsp, sql: fsp > 0 ? `TIMESTAMP(${fsp})` : 'TIMESTAMP' });
 const time = (fsp = 0): SqlType => ({ kind: 'time', fsp, sql: fsp > 0 ? `TIME(${fsp})` : 'TIME' });
-
-function outcome(v: CellValue | CastFailure): CellValue | CastFailure['code'] {
-  return isCastFailure(v) ? v.code : v;
-}
-
-function show(raw: Raw): string {
-  return raw === undefined ? 'undefined' : JSON.stringify(raw);
-}
-
-type Row = readonly [Raw, CellValue | CastFailure['code']];
-
-function table(type: SqlType, rows: readonly Row[]): void {
-  const c = casterFor(type);
-  describe(type.sql, () => {
-    it.each(rows.map(([raw, want]) => [show(raw), raw, want] as const))('%s', (_name, raw, want) => {
-      const got = c(raw);
-      expect(outcome(got)).toStrictEqual(want);
-      if (isCastFailure(got) && typeof raw === 'string' && raw.trim().length > 3) {
-        expect(got.message).not.toContain(raw.trim());
-      }
-    });
-  });
-}
 
 const NULLS: readonly Row[] = [
   [null, null],
@@ -51,7 +27,7 @@ const AMBIGUOUS: readonly Row[] = [
 ];
 
 describe('DATE', () => {
-  table(DATE, [
+  castTable(DATE, [
     ...NULLS,
     ...AMBIGUOUS,
     ['2024-01-02', '2024-01-02'],
@@ -81,7 +57,7 @@ describe('DATE', () => {
 });
 
 describe('DATETIME', () => {
-  table(datetime(), [
+  castTable(datetime(), [
     ...NULLS,
     ...AMBIGUOUS,
     ['01/02/2024 10:00', 'CAST_AMBIGUOUS_DATE'],
@@ -124,7 +100,7 @@ describe('DATETIME', () => {
     [1704164645, 'CAST_INVALID'],
   ]);
 
-  table(datetime(3), [
+  castTable(datetime(3), [
     ['2024-01-02 03:04:05', '2024-01-02 03:04:05.000'],
     ['2024-01-02 03:04:05.5', '2024-01-02 03:04:05.500'],
     ['2024-01-02 03:04:05.123', '2024-01-02 03:04:05.123'],
@@ -134,7 +110,7 @@ describe('DATETIME', () => {
     ['2024-01-02', '2024-01-02 00:00:00.000'],
   ]);
 
-  table(datetime(6), [
+  castTable(datetime(6), [
     ['2024-01-02 03:04:05.123456', '2024-01-02 03:04:05.123456'],
     ['2024-01-02 03:04:05.1234567', 'CAST_PRECISION_LOSS'],
     ['2024-01-02 03:04:05.1234560', '2024-01-02 03:04:05.123456'],
@@ -142,7 +118,7 @@ describe('DATETIME', () => {
 });
 
 describe('TIMESTAMP', () => {
-  table(timestamp(), [
+  castTable(timestamp(), [
     ...NULLS,
     ...AMBIGUOUS,
     ['2024-01-02 03:04:05', '2024-01-02 03:04:05'],
@@ -161,14 +137,14 @@ describe('TIMESTAMP', () => {
     ['1000-01-01 00:00:00', 'CAST_OVERFLOW'],
     ['2100-01-01', 'CAST_OVERFLOW'],
   ]);
-  table(timestamp(6), [
+  castTable(timestamp(6), [
     ['2038-01-19 03:14:07.999999', '2038-01-19 03:14:07.999999'],
     ['2024-01-02 03:04:05.000001', '2024-01-02 03:04:05.000001'],
   ]);
 });
 
 describe('TIME', () => {
-  table(time(), [
+  castTable(time(), [
     ...NULLS,
     ['03:04:05', '03:04:05'],
     ['3:04:05', '03:04:05'],
@@ -195,7 +171,7 @@ describe('TIME', () => {
     ['3h', 'CAST_INVALID'],
     [30405, 'CAST_INVALID'],
   ]);
-  table(time(2), [
+  castTable(time(2), [
     ['03:04:05', '03:04:05.00'],
     ['03:04:05.5', '03:04:05.50'],
     ['-03:04:05.25', '-03:04:05.25'],

@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import type { SqlType } from '../../src/config/types.js';
-import { casterFor, isCastFailure, type Caster, type CastFailure, type CellValue } from '../../src/records/cast.js';
+import { casterFor, isCastFailure } from '../../src/records/cast.js';
+import { castTable, type Row } from '../support/cast-table.js';
 
-type Raw = Parameters<Caster>[0];
 type IntName = Extract<SqlType, { kind: 'int' }>['name'];
 
 const int = (name: IntName, unsigned = false): SqlType => ({ kind: 'int', name, unsigned, sql: unsigned ? `${name} UNSIGNED` : name });
@@ -21,31 +21,6 @@ const decimal = (precision: number, scale: number, unsigned = false): SqlType =>
 });
 const BOOLEAN: SqlType = { kind: 'boolean', sql: 'BOOLEAN' };
 
-/** The value for successes, the code for failures, so one table column holds either. */
-function outcome(v: CellValue | CastFailure): CellValue | CastFailure['code'] {
-  return isCastFailure(v) ? v.code : v;
-}
-
-function show(raw: Raw): string {
-  return raw === undefined ? 'undefined' : JSON.stringify(raw);
-}
-
-type Row = readonly [Raw, CellValue | CastFailure['code']];
-
-function table(type: SqlType, rows: readonly Row[]): void {
-  const c = casterFor(type);
-  describe(type.sql, () => {
-    it.each(rows.map(([raw, want]) => [show(raw), raw, want] as const))('%s', (_name, raw, want) => {
-      const got = c(raw);
-      expect(outcome(got)).toStrictEqual(want);
-      if (isCastFailure(got)) {
-        expect(got.message.length).toBeGreaterThan(10);
-        if (typeof raw === 'string' && raw.trim().length > 3) expect(got.message).not.toContain(raw.trim());
-      }
-    });
-  });
-}
-
 const NULLS: readonly Row[] = [
   [null, null],
   [undefined, null],
@@ -55,7 +30,7 @@ const NULLS: readonly Row[] = [
 ];
 
 describe('integers', () => {
-  table(int('INT'), [
+  castTable(int('INT'), [
     ...NULLS,
     ['0', 0],
     ['42', 42],
@@ -105,7 +80,7 @@ describe('integers', () => {
     [false, 'CAST_INVALID'],
   ]);
 
-  table(int('INT', true), [
+  castTable(int('INT', true), [
     ['4294967295', 4294967295],
     ['4294967296', 'CAST_OVERFLOW'],
     ['-1', 'CAST_OVERFLOW'],
@@ -113,39 +88,39 @@ describe('integers', () => {
     [-1, 'CAST_OVERFLOW'],
   ]);
 
-  table(int('TINYINT'), [
+  castTable(int('TINYINT'), [
     ['127', 127],
     ['-128', -128],
     ['128', 'CAST_OVERFLOW'],
     ['-129', 'CAST_OVERFLOW'],
   ]);
-  table(int('TINYINT', true), [
+  castTable(int('TINYINT', true), [
     ['255', 255],
     ['256', 'CAST_OVERFLOW'],
     ['-1', 'CAST_OVERFLOW'],
   ]);
-  table(int('SMALLINT'), [
+  castTable(int('SMALLINT'), [
     ['32767', 32767],
     ['-32768', -32768],
     ['32768', 'CAST_OVERFLOW'],
     ['-32769', 'CAST_OVERFLOW'],
   ]);
-  table(int('SMALLINT', true), [
+  castTable(int('SMALLINT', true), [
     ['65535', 65535],
     ['65536', 'CAST_OVERFLOW'],
   ]);
-  table(int('MEDIUMINT'), [
+  castTable(int('MEDIUMINT'), [
     ['8388607', 8388607],
     ['-8388608', -8388608],
     ['8388608', 'CAST_OVERFLOW'],
     ['-8388609', 'CAST_OVERFLOW'],
   ]);
-  table(int('MEDIUMINT', true), [
+  castTable(int('MEDIUMINT', true), [
     ['16777215', 16777215],
     ['16777216', 'CAST_OVERFLOW'],
   ]);
 
-  table(int('BIGINT'), [
+  castTable(int('BIGINT'), [
     ['9223372036854775807', '9223372036854775807'],
     ['-9223372036854775808', '-9223372036854775808'],
     ['9223372036854775808', 'CAST_OVERFLOW'],
@@ -166,7 +141,7 @@ describe('integers', () => {
     [1e30, 'CAST_OVERFLOW'],
   ]);
 
-  table(int('BIGINT', true), [
+  castTable(int('BIGINT', true), [
     ['18446744073709551615', '18446744073709551615'],
     ['18446744073709551616', 'CAST_OVERFLOW'],
     ['-1', 'CAST_OVERFLOW'],
@@ -218,7 +193,7 @@ describe('FLOAT and DOUBLE', () => {
     [true, 'CAST_INVALID'],
   ];
 
-  table(float('FLOAT'), [
+  castTable(float('FLOAT'), [
     ...common,
     ['1234567.89', 'CAST_PRECISION_LOSS'],
     ['123456789', 'CAST_PRECISION_LOSS'],
@@ -247,7 +222,7 @@ describe('FLOAT and DOUBLE', () => {
     [3.4e39, 'CAST_OVERFLOW'],
   ]);
 
-  table(float('DOUBLE'), [
+  castTable(float('DOUBLE'), [
     ...common,
     ['1234567.89', 1234567.89],
     ['123456789', 123456789],
@@ -273,7 +248,7 @@ describe('FLOAT and DOUBLE', () => {
     [0.30000000000000004, 0.30000000000000004],
   ]);
 
-  table(float('DOUBLE', true), [
+  castTable(float('DOUBLE', true), [
     ['1.5', 1.5],
     ['0', 0],
     ['-0', 0],
@@ -282,7 +257,7 @@ describe('FLOAT and DOUBLE', () => {
     ['-1e-300', 'CAST_OVERFLOW'],
     [-1, 'CAST_OVERFLOW'],
   ]);
-  table(float('FLOAT', true), [
+  castTable(float('FLOAT', true), [
     ['-2', 'CAST_OVERFLOW'],
     [-2, 'CAST_OVERFLOW'],
     ['2', 2],
@@ -300,7 +275,7 @@ describe('FLOAT and DOUBLE', () => {
 });
 
 describe('DECIMAL', () => {
-  table(decimal(10, 2), [
+  castTable(decimal(10, 2), [
     ...NULLS,
     ['0', '0'],
     ['-0', '0'],
@@ -344,19 +319,19 @@ describe('DECIMAL', () => {
     [Number.NaN, 'CAST_NOT_FINITE'],
     [true, 'CAST_INVALID'],
   ]);
-  table(decimal(3, 3), [
+  castTable(decimal(3, 3), [
     ['0.999', '0.999'],
     ['1.000', 'CAST_OVERFLOW'],
     ['-0.5', '-0.5'],
   ]);
-  table(decimal(65, 30), [
+  castTable(decimal(65, 30), [
     ['12345678901234567890123456789012345.123456789012345678901234567890', '12345678901234567890123456789012345.12345678901234567890123456789'],
     ['123456789012345678901234567890123456', 'CAST_OVERFLOW'],
     [1e21, '1000000000000000000000'],
     [1e-7, '0.0000001'],
     ['-1.5e-29', '-0.000000000000000000000000000015'],
   ]);
-  table(decimal(5, 0, true), [
+  castTable(decimal(5, 0, true), [
     ['5', '5'],
     ['-5', 'CAST_OVERFLOW'],
     ['-0', '0'],
@@ -367,7 +342,7 @@ describe('DECIMAL', () => {
 });
 
 describe('BOOLEAN', () => {
-  table(BOOLEAN, [
+  castTable(BOOLEAN, [
     ...NULLS,
     ['true', 1],
     ['TRUE', 1],

@@ -4,26 +4,12 @@
 import { describe, expect, it } from 'vitest';
 import type { SqlType } from '../../src/config/types.js';
 import { casterFor, isCastFailure, parseTimestampMs, type CastFailure } from '../../src/records/cast.js';
+import { pick, prng } from '../support/prng.js';
 
 const N = 5000;
 
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
-  };
-}
-
 function uint32(rand: () => number): number {
   return Math.floor(rand() * 4_294_967_296) >>> 0;
-}
-
-function pick<T>(rand: () => number, items: readonly T[]): T {
-  return items[Math.floor(rand() * items.length)] as T;
 }
 
 /** A double from 64 random bits (any finite double, subnormals included), or from a "typical" range. */
@@ -86,7 +72,7 @@ const type = {
 
 describe('DOUBLE', () => {
   it('String(x) of any finite double passes and casts back to x', () => {
-    const rand = mulberry32(1);
+    const rand = prng(1);
     const cast = casterFor(type.DOUBLE);
     for (let k = 0; k < N; k++) {
       const x = randomDouble(rand);
@@ -100,7 +86,7 @@ describe('DOUBLE', () => {
   });
 
   it('toPrecision(17) of any double passes (17 digits always identify a double)', () => {
-    const rand = mulberry32(2);
+    const rand = prng(2);
     const cast = casterFor(type.DOUBLE);
     for (let k = 0; k < N; k++) {
       const x = randomDouble(rand);
@@ -109,7 +95,7 @@ describe('DOUBLE', () => {
   });
 
   it('UNSIGNED refuses every negative and keeps every positive', () => {
-    const rand = mulberry32(3);
+    const rand = prng(3);
     const cast = casterFor(type.DOUBLE_U);
     for (let k = 0; k < N; k++) {
       const x = randomDouble(rand);
@@ -122,7 +108,7 @@ describe('DOUBLE', () => {
 
 describe('FLOAT', () => {
   it('the shortest form of any float32 value passes', () => {
-    const rand = mulberry32(4);
+    const rand = prng(4);
     const cast = casterFor(type.FLOAT);
     const view = new DataView(new ArrayBuffer(4));
     for (let k = 0; k < N; k++) {
@@ -136,7 +122,7 @@ describe('FLOAT', () => {
   });
 
   it('agrees with the definition (digits survive Math.fround) on random decimals of 1..10 digits', () => {
-    const rand = mulberry32(5);
+    const rand = prng(5);
     const cast = casterFor(type.FLOAT);
     let accepted = 0;
     for (let k = 0; k < N; k++) {
@@ -161,7 +147,7 @@ describe('FLOAT', () => {
 
   it('FLT_DIG / DBL_DIG hold: 6 (resp. 15) significant digits in the normal range always survive', () => {
     // The casters skip the digit comparison on this basis; check the claim itself.
-    const rand = mulberry32(6);
+    const rand = prng(6);
     for (let k = 0; k < N; k++) {
       for (const [digits, minExp, maxExp, round] of [
         [6, -37, 38, Math.fround],
@@ -181,7 +167,7 @@ describe('FLOAT', () => {
 
 describe('integers', () => {
   it('every int32 round-trips through INT, as text and as a JSON number', () => {
-    const rand = mulberry32(7);
+    const rand = prng(7);
     const cast = casterFor(type.INT);
     for (let k = 0; k < N; k++) {
       const i = uint32(rand) | 0;
@@ -193,7 +179,7 @@ describe('integers', () => {
   });
 
   it('every int64 round-trips through BIGINT exactly', () => {
-    const rand = mulberry32(8);
+    const rand = prng(8);
     const cast = casterFor(type.BIGINT);
     for (let k = 0; k < N; k++) {
       const b = BigInt.asIntN(64, (BigInt(uint32(rand)) << 32n) | BigInt(uint32(rand))) >> BigInt(Math.floor(rand() * 64));
@@ -216,7 +202,7 @@ describe('integers', () => {
 
 describe('DECIMAL', () => {
   it('keeps the exact value of random decimals that fit, and refuses those that do not', () => {
-    const rand = mulberry32(9);
+    const rand = prng(9);
     const cast = casterFor(type.DECIMAL);
     for (let k = 0; k < N; k++) {
       const intLen = Math.floor(rand() * 10);
@@ -287,7 +273,7 @@ const CODES: ReadonlySet<CastFailure['code']> = new Set([
 
 describe('junk', () => {
   it('never throws, always returns a value or a failure whose message does not contain the input', () => {
-    const rand = mulberry32(10);
+    const rand = prng(10);
     const casters = Object.values(type).map((t) => [t.sql, casterFor(t)] as const);
     let failures = 0;
     for (let k = 0; k < N; k++) {
@@ -311,7 +297,7 @@ describe('junk', () => {
   });
 
   it('random JSON scalars never throw', () => {
-    const rand = mulberry32(11);
+    const rand = prng(11);
     const casters = Object.values(type).map((t) => casterFor(t));
     const scalars = [true, false, null, undefined, Number.NaN, Infinity, -Infinity, -0, 2 ** 53, 2 ** 64, 1e-320];
     for (let k = 0; k < N; k++) {

@@ -1,42 +1,18 @@
 import { describe, expect, it } from 'vitest';
 import type { SqlType } from '../../src/config/types.js';
-import { casterFor, isCastFailure, type Caster, type CastFailure, type CellValue } from '../../src/records/cast.js';
-
-type Raw = Parameters<Caster>[0];
+import { casterFor } from '../../src/records/cast.js';
+import { castTable } from '../support/cast-table.js';
 
 const varchar = (length: number): SqlType => ({ kind: 'varchar', length, sql: `VARCHAR(${length})` });
 const char = (length: number): SqlType => ({ kind: 'char', length, sql: `CHAR(${length})` });
 const TINYTEXT: SqlType = { kind: 'text', name: 'TINYTEXT', maxBytes: 255, sql: 'TINYTEXT' };
 const TEXT: SqlType = { kind: 'text', name: 'TEXT', maxBytes: 65_535, sql: 'TEXT' };
 
-function outcome(v: CellValue | CastFailure): CellValue | CastFailure['code'] {
-  return isCastFailure(v) ? v.code : v;
-}
-
-function show(raw: Raw): string {
-  return raw === undefined ? 'undefined' : JSON.stringify(raw);
-}
-
-type Row = readonly [Raw, CellValue | CastFailure['code']];
-
-function table(type: SqlType, rows: readonly Row[]): void {
-  const c = casterFor(type);
-  describe(type.sql, () => {
-    it.each(rows.map(([raw, want]) => [show(raw), raw, want] as const))('%s', (_name, raw, want) => {
-      const got = c(raw);
-      expect(outcome(got)).toStrictEqual(want);
-      if (isCastFailure(got) && typeof raw === 'string' && raw.length > 3) {
-        expect(got.message).not.toContain(raw);
-      }
-    });
-  });
-}
-
 const EMOJI = '👍'; // one code point, two UTF-16 units, four UTF-8 bytes
 const FAMILY = '👨‍👩‍👧'; // five code points (three emoji joined by two ZWJ)
 
 describe('VARCHAR', () => {
-  table(varchar(5), [
+  castTable(varchar(5), [
     [null, null],
     [undefined, null],
     ['', ''],
@@ -69,7 +45,7 @@ describe('VARCHAR', () => {
     [Number.NaN, 'CAST_NOT_FINITE'],
   ]);
 
-  table(varchar(64), [
+  castTable(varchar(64), [
     ['C:\\new', 'C:\\new'],
     ['C:\\new\\table.csv', 'C:\\new\\table.csv'],
     ['a\\tb\\n\\\\', 'a\\tb\\n\\\\'],
@@ -81,7 +57,7 @@ describe('VARCHAR', () => {
     ['\\N', '\\N'],
   ]);
 
-  table(varchar(1), [
+  castTable(varchar(1), [
     [EMOJI, EMOJI],
     ['ab', 'CAST_TOO_LONG'],
     ['x', 'x'],
@@ -94,7 +70,7 @@ describe('VARCHAR', () => {
 });
 
 describe('CHAR', () => {
-  table(char(3), [
+  castTable(char(3), [
     ['', ''],
     ['abc', 'abc'],
     ['abcd', 'CAST_TOO_LONG'],
@@ -102,14 +78,14 @@ describe('CHAR', () => {
     [`${EMOJI}${EMOJI}${EMOJI}`, `${EMOJI}${EMOJI}${EMOJI}`],
     ['a\u0000', 'CAST_INVALID'],
   ]);
-  table(char(0), [
+  castTable(char(0), [
     ['', ''],
     ['a', 'CAST_TOO_LONG'],
   ]);
 });
 
 describe('TEXT types', () => {
-  table(TINYTEXT, [
+  castTable(TINYTEXT, [
     [null, null],
     ['', ''],
     ['C:\\new', 'C:\\new'],
@@ -126,7 +102,7 @@ describe('TEXT types', () => {
     [42, '42'],
     [true, 'true'],
   ]);
-  table(TEXT, [
+  castTable(TEXT, [
     ['x'.repeat(65_535), 'x'.repeat(65_535)],
     ['x'.repeat(65_536), 'CAST_TOO_LONG'],
     [EMOJI.repeat(16_383), EMOJI.repeat(16_383)],

@@ -1,11 +1,10 @@
-import { readFile, writeFile, access } from 'node:fs/promises';
+import { readFile, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import { describe, expect, it } from 'vitest';
 import { acquireTableLock, lockPath, LOCK_STALE_MS } from '../../src/run/table-lock.js';
 import { IngestError } from '../../src/errors.js';
+import { exists } from '../support/files.js';
 import { tempDir } from '../support/tmp.js';
-
-const exists = (p: string) => access(p).then(() => true, () => false);
 
 describe('table lock', () => {
   it('is created exclusively with the Python fleet body, and released', async () => {

@@ -6,26 +6,15 @@ import { IngestError, IngestErrors } from '../../src/errors.js';
 import { casterFor, isCastFailure } from '../../src/records/cast.js';
 import { parseSqlType } from '../../src/config/sql-type.js';
 import type { SourcePlan, SqlType } from '../../src/config/types.js';
+import { pick, prng } from '../support/prng.js';
 import { tempDir } from '../support/tmp.js';
-
-/** mulberry32: seeded, so a failure reproduces. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const ALPHABET = ['a', 'Z', '0', ' ', ',', '"', '\n', '\r\n', '\\', ';', "'", 'é', '漢', '😀', '\t', '\\n', '""'];
 
 function field(r: () => number): string {
   const n = Math.floor(r() * 8);
   let s = '';
-  for (let i = 0; i < n; i++) s += ALPHABET[Math.floor(r() * ALPHABET.length)]!;
+  for (let i = 0; i < n; i++) s += pick(r, ALPHABET);
   return s;
 }
 

@@ -1,55 +1,65 @@
 /**
- * Helpers of the image-family end-to-end tests: one database, one loopback backend and one private
- * PVC copy per test file; runs of the built CLI; bad twins (a copy of a fixture dataset with one
- * file broken) that must be refused at `plan` and leave nothing behind at `run`.
+ * Helpers of the image-family end-to-end tests: the harness (one database, one loopback backend and
+ * one private PVC copy per test file), the rows of a table, and bad twins (a copy of a fixture
+ * dataset with one file broken) that must be refused at `plan` and leave nothing behind at `run`.
  */
-import { access, cp, readFile, writeFile } from 'node:fs/promises';
+import { cp, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { expect } from 'vitest';
-import { bannerIsClean, cleanEnv, copyFixturePvc, lastJsonLine, parseBanner, runCli, type CliRun } from './cli.js';
-import { startFakeBackend, type FakeBackend, type RecordedRequest } from './fake-backend.js';
-import { createTestDatabase, type TestDatabase } from './mysql.js';
-import { listFiles } from './image-family.js';
+import { parseBanner, type CliRun } from './cli.js';
+import { expectPlatformExample, useE2E, type E2E } from './e2e.js';
+import { expectCopies, exists } from './files.js';
 
 export const TOKEN = 'test-token-image-41d9';
 
-export interface ImageE2E {
-  db: TestDatabase;
-  backend: FakeBackend;
-  pvc: string;
-  /** `plan`, `run` or `validate` of a config against this file's database and backend. */
-  cli(mode: 'plan' | 'run' | 'validate', config: string, opts?: { pvc?: string }): Promise<CliRun>;
-  close(): Promise<void>;
+/** The harness of an image-family test file (see `useE2E`). */
+export function useImageE2E(prefix: string): E2E {
+  return useE2E(prefix, TOKEN);
 }
 
-export async function startImageE2E(prefix: string): Promise<ImageE2E> {
-  const db = await createTestDatabase(prefix);
-  const backend = await startFakeBackend({ token: TOKEN });
-  const pvc = await copyFixturePvc();
-  let n = 0;
-  return {
-    db,
-    backend,
-    pvc,
-    cli(mode, config, opts = {}) {
-      const root = opts.pvc ?? pvc;
-      const out = path.join(root, '.out', `${mode}-${n++}`);
-      const args = mode === 'validate' ? [mode, config, '--storage-root', root] : [mode, config, '--storage-root', root, '--out', out, '--json'];
-      return runCli(args, { env: cleanEnv({ ...db.env, BACKEND_TOKEN: TOKEN, BACKEND_URL: backend.url }) });
-    },
-    async close() {
-      await backend.close();
-      await db.drop();
-    },
-  };
+export interface ImageRow {
+  filename: string;
+  extension: string;
+  label: string;
+  annotation: string | null;
+  data_id: string;
+  data_intent: string;
 }
 
-/** Writes an ingest.yaml for `dataset` (a directory of the PVC) and returns its path. */
-export async function writeConfig(pvc: string, dataset: string, fields: Record<string, string>): Promise<string> {
+/** The rows of `table`, in insertion order. */
+export function imageRows(e2e: E2E, table: string): Promise<ImageRow[]> {
+  return e2e.db.query<ImageRow>(`SELECT filename, extension, label, annotation, data_id, data_intent FROM \`${table}\` ORDER BY id`);
+}
+
+/** Writes an ingest.yaml of `fields` for `dataset` (a directory of the PVC) and returns its path. */
+async function writeConfig(pvc: string, dataset: string, fields: Record<string, string>): Promise<string> {
   const lines = ['apiVersion: tracebloc.io/v1', 'kind: IngestConfig', 'intent: train', ...Object.entries(fields).map(([k, v]) => `${k}: ${v}`)];
   const file = path.join(pvc, dataset, `ingest-${fields['table']}.yaml`);
   await writeFile(file, lines.join('\n') + '\n');
   return file;
+}
+
+/**
+ * Writes an ingest.yaml of `category` for `dataset` (a directory of the PVC) and returns its path:
+ * table `opts.table` (default `<dataset>_train`, dashes as underscores), source `labels.<source>`,
+ * `images/` and the `dirs` of the category beside it, label `image_label`, then `extra` fields.
+ */
+export function writeDatasetConfig(
+  pvc: string,
+  dataset: string,
+  category: string,
+  opts: { table?: string; source?: 'csv' | 'json'; dirs?: readonly ('annotations' | 'masks')[]; extra?: Record<string, string> } = {},
+): Promise<string> {
+  const source = opts.source ?? 'csv';
+  return writeConfig(pvc, dataset, {
+    table: opts.table ?? `${dataset.replaceAll('-', '_')}_train`,
+    category,
+    [source]: `/data/shared/${dataset}/labels.${source}`,
+    images: `/data/shared/${dataset}/images/`,
+    ...Object.fromEntries((opts.dirs ?? []).map((d) => [d, `/data/shared/${dataset}/${d}/`])),
+    label: 'image_label',
+    ...opts.extra,
+  });
 }
 
 /** Copies the PVC dataset `from` to `name`, lets `mutate` break it, returns the new directory. */
@@ -60,35 +70,13 @@ export async function twinOf(pvc: string, from: string, name: string, mutate: (d
   return dir;
 }
 
-/** The backend requests of one successful registration, in the order PLATFORM.md §5 gives. */
-export function expectRegistration(requests: readonly RecordedRequest[], table: string, rows: number): void {
-  expect(requests.map((q) => `${q.method} ${q.path}`)).toEqual([
-    `POST /global_meta/${table}/`,
-    'GET /global_meta/generate-edge-labels-meta/',
-    'POST /global_meta/global_metadata/',
-    'GET /global_meta/prepare/',
-    'POST /dataset/',
-  ]);
-  expect(requests.every((q) => q.authMatched && q.status !== undefined && q.status < 300)).toBe(true);
-  expect(requests[0]!.body).toHaveLength(rows);
-}
-
-/** A clean run: exit 0, banner counters all `rows`, status succeeded. */
-export function expectCleanRun(r: CliRun, rows: number): void {
-  expect(r.code, r.stderr).toBe(0);
-  const banner = parseBanner(r.stdout);
-  expect(banner).toMatchObject({ total: rows, processed: rows, inserted: rows, sent: rows, skipped: 0, fileFailures: 0, failedInserts: 0 });
-  expect(bannerIsClean(banner)).toBe(true);
-  expect(lastJsonLine(r.stdout)['status']).toBe('succeeded');
-}
-
 /**
  * A bad twin: `plan` exits 3 naming the file and the row (and `code`), without quoting `secret`
  * (content of the broken file); `run` exits 3 too and leaves no table, no files and no request.
  * Returns the `plan` run.
  */
 export async function expectRefused(
-  e2e: ImageE2E,
+  e2e: E2E,
   config: string,
   table: string,
   expected: { row: number; file: string; code: string; secret?: string },
@@ -108,17 +96,19 @@ export async function expectRefused(
   return plan;
 }
 
-export async function exists(p: string): Promise<boolean> {
-  return access(p).then(
-    () => true,
-    () => false,
-  );
-}
-
-/** Every file under `dir` (relative paths) with identical bytes to `source(rel)`. */
-export async function expectCopies(dir: string, expected: Record<string, string>): Promise<void> {
-  expect(await listFiles(dir)).toEqual(Object.keys(expected).sort());
-  for (const [rel, source] of Object.entries(expected)) {
-    expect((await readFile(path.join(dir, rel))).equals(await readFile(source)), rel).toBe(true);
-  }
+/**
+ * The platform's example config of `category` runs clean onto a fresh copy of the fixture PVC:
+ * `rows` rows in `table`, and exactly the files `copied(pvc)` (see `expectCopies`) in <pvc>/<table>/.
+ */
+export function expectImagePlatformExample(
+  e2e: E2E,
+  category: string,
+  table: string,
+  rows: number,
+  copied: (pvc: string) => Record<string, string>,
+): Promise<void> {
+  return expectPlatformExample(e2e, { category, rows }, async (pvc) => {
+    expect(await imageRows(e2e, table)).toHaveLength(rows);
+    await expectCopies(path.join(pvc, table), copied(pvc));
+  });
 }

@@ -1,51 +1,19 @@
 /**
- * Helpers of the text-family end-to-end tests: a private PVC copy, one database and one loopback
- * backend per test file, runs of the built CLI, and bad twins (small datasets written into the PVC
- * copy) that must be refused at `plan` and leave nothing behind at `run`.
+ * Helpers of the text-family end-to-end tests: the harness (one database, one loopback backend and
+ * one private PVC copy per test file), and bad twins (small datasets written into the PVC copy)
+ * that must be refused at `plan` and leave nothing behind at `run`.
  */
-import { access, mkdir, readFile, rm, symlink, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, symlink, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { expect } from 'vitest';
-import { startFakeBackend, type FakeBackend } from './fake-backend.js';
-import { createTestDatabase, type TestDatabase } from './mysql.js';
-import { cleanEnv, copyFixturePvc, runCli, type CliRun } from './cli.js';
+import { useE2E, type E2E } from './e2e.js';
+import { exists } from './files.js';
 
 export const TOKEN = 'test-token-text-7c2e';
 
-export interface E2E {
-  db: TestDatabase;
-  backend: FakeBackend;
-  pvc: string;
-  env(extra?: Record<string, string>): Record<string, string>;
-  /** `plan` or `run` of a config, against this file's database and backend. */
-  cli(mode: 'plan' | 'run', config: string, opts?: { pvc?: string; env?: Record<string, string> }): Promise<CliRun>;
-  close(): Promise<void>;
-}
-
-export async function startE2E(prefix: string): Promise<E2E> {
-  const db = await createTestDatabase(prefix);
-  const backend = await startFakeBackend({ token: TOKEN });
-  const pvc = await copyFixturePvc();
-  const env = (extra: Record<string, string> = {}) =>
-    cleanEnv({ ...db.env, BACKEND_TOKEN: TOKEN, BACKEND_URL: backend.url, ...extra });
-  return {
-    db,
-    backend,
-    pvc,
-    env,
-    cli(mode, config, opts = {}) {
-      const root = opts.pvc ?? pvc;
-      const out = path.join(root, '.out', `${path.basename(path.dirname(config))}-${mode}-${Date.now()}`);
-      return runCli([mode, config, '--storage-root', root, '--out', out, ...(mode === 'run' ? ['--json'] : [])], {
-        env: env(opts.env),
-      });
-    },
-    async close() {
-      await backend.close();
-      await db.drop();
-      await rm(pvc, { recursive: true, force: true });
-    },
-  };
+/** The harness of a text-family test file (see `useE2E`). */
+export function useTextE2E(prefix: string): E2E {
+  return useE2E(prefix, TOKEN);
 }
 
 export interface Twin {
@@ -87,18 +55,11 @@ export async function writeTwin(pvc: string, twin: Twin): Promise<string> {
   return config;
 }
 
-/** Copies a fixture dataset of the PVC into a new twin directory (then altered by the caller). */
+/** The files `names` of the PVC dataset `dataset`, read for a twin's `files` (then altered by the caller). */
 export async function fixtureFiles(pvc: string, dataset: string, names: readonly string[]): Promise<Record<string, Buffer>> {
   const files: Record<string, Buffer> = {};
   for (const n of names) files[n] = await readFile(path.join(pvc, dataset, n));
   return files;
-}
-
-export async function exists(p: string): Promise<boolean> {
-  return access(p).then(
-    () => true,
-    () => false,
-  );
 }
 
 /** Turns a simple CSV (no quoted commas) into the equivalent JSON array. */
