@@ -89,6 +89,8 @@ export const ERROR_CODES = {
   ANNOTATION_INVALID: 'data',
   // conflict
   DESTINATION_NOT_EMPTY: 'conflict',
+  /** The data changed after it was checked (between the passes, or since an interrupted attempt). */
+  SOURCE_CHANGED: 'conflict',
   TABLE_NOT_EMPTY: 'conflict',
   // runtime
   MYSQL_UNAVAILABLE: 'mysql-unavailable',
@@ -99,6 +101,8 @@ export const ERROR_CODES = {
   BACKEND_REJECTED: 'transient',
   BACKEND_AUTH: 'auth',
   FILE_COPY_FAILED: 'transient',
+  /** The egress record cannot be written (a full or read-only PVC): nothing more is sent. */
+  EGRESS_LOG_FAILED: 'transient',
   /** Another run holds the table lock: retrying later helps. */
   LOCKED: 'transient',
   INTERRUPTED: 'interrupted',

@@ -108,6 +108,8 @@ export class BackendClient {
       query: req.query ?? null,
       body: req.body ?? null,
     };
+    // Nothing leaves that cannot be recorded: a failed egress log stops the run before the next send.
+    this.#egress?.assertWritable();
     let res: BackendResponse;
     try {
       res = await this.#transport.send(req, this.#signal);
@@ -116,7 +118,13 @@ export class BackendClient {
       this.#egress?.record({ ...base, ...(status !== undefined ? { status } : {}), outcome: 'failed' });
       throw e;
     }
-    this.#egress?.record({ ...base, status: res.status, outcome: this.#transport.dryRun ? 'not-sent' : 'sent' });
+    // The backend accepted it: a failure to record that now must not turn it into a failed send
+    // (a retry would send it again); assertWritable() stops the next one.
+    try {
+      this.#egress?.record({ ...base, status: res.status, outcome: this.#transport.dryRun ? 'not-sent' : 'sent' });
+    } catch {
+      /* reported by the next assertWritable() or close() */
+    }
     return res;
   }
 }

@@ -69,6 +69,11 @@ export class EgressLog {
     return this.#count;
   }
 
+  /** Throws if an earlier write failed: call before sending anything that must be recorded. */
+  assertWritable(): void {
+    if (this.#error) throw this.#wrap(this.#error);
+  }
+
   /** Appends one line. `ts` defaults to now. Throws if the file could not be written earlier. */
   record(entry: Omit<EgressEntry, 'ts'> & { ts?: string }): void {
     if (this.#error) throw this.#wrap(this.#error);
@@ -101,6 +106,6 @@ export class EgressLog {
 
   #wrap(e: Error): IngestError {
     const code = (e as NodeJS.ErrnoException).code;
-    return new IngestError('INTERNAL', `cannot write the egress log${code ? ` (${code})` : ''}`, { file: this.file }, { cause: e });
+    return new IngestError('EGRESS_LOG_FAILED', `cannot write the egress log${code ? ` (${code})` : ''}`, { file: this.file }, { cause: e });
   }
 }

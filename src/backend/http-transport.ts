@@ -277,7 +277,9 @@ export class HttpTransport implements Transport {
         throw new IngestError('BACKEND_REJECTED', `backend answered ${what} with a redirect (HTTP ${status}); redirects are not followed`, { status });
       }
       if (status >= 400 && status < 500) {
-        const detail = errorDetail(text);
+        // The row-metadata call carries labels and (opted-in) source ids: an explanation of its
+        // rejection may quote them, so only the other calls' explanations are shown.
+        const detail = quotesRowData(what) ? undefined : errorDetail(text);
         throw new IngestError(
           'BACKEND_REJECTED',
           `backend rejected ${what} with HTTP ${status}${detail !== undefined ? `: ${detail}` : ''}`,
@@ -358,6 +360,11 @@ export function parseRetryAfter(value: string | undefined, capMs: number, now: n
 
 function headerValue(h: string | string[] | undefined): string | undefined {
   return Array.isArray(h) ? h[0] : h;
+}
+
+/** Whether `what` (`METHOD /path`) is the row-metadata call `POST /global_meta/<table>/`. */
+function quotesRowData(what: string): boolean {
+  return /^POST \/global_meta\/[^/]+\/$/.test(what) && what !== 'POST /global_meta/global_metadata/';
 }
 
 /** A `detail`/`message` string from a JSON error body, control characters removed, at most 200 chars. */

@@ -267,7 +267,12 @@ function internalTrace(error: IngestError): { cause?: { name: string; code?: str
     cause: {
       name: c.name,
       code: typeof c.code === 'string' ? c.code : undefined,
-      frames: (c.stack ?? '').split('\n').slice(1, 8).map((l) => l.trim()),
+      // Only the `at …` frames: the message lines may quote data.
+      frames: (c.stack ?? '')
+        .split('\n')
+        .filter((l) => /^\s*at /.test(l))
+        .slice(0, 8)
+        .map((l) => l.trim()),
     },
   };
 }

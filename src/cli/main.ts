@@ -16,6 +16,16 @@ const onSignal = (name: NodeJS.Signals) => {
 };
 process.on('SIGTERM', onSignal);
 process.on('SIGINT', onSignal);
+// A failure nothing caught is a bug: say so without its message (it may quote data) and exit 1.
+// The table lock is then stale at once for the next attempt on this host (its PID is gone).
+const onFatal = (err: unknown) => {
+  const name = err instanceof Error ? err.name : typeof err;
+  const code = (err as { code?: unknown } | null)?.code;
+  process.stderr.write(`✗ internal error (${name}${typeof code === 'string' ? ` ${code}` : ''}) [INTERNAL]\n`);
+  process.exit(EXIT.INTERNAL);
+};
+process.on('uncaughtException', onFatal);
+process.on('unhandledRejection', onFatal);
 
 const code = await runCli(process.argv.slice(2), {
   env: process.env,

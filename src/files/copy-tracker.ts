@@ -32,15 +32,18 @@ export class CopyTracker {
     }
   }
 
-  /** Copies every (file, name) pair not copied yet; if one fails, removes the others of this call. */
+  /**
+   * Copies every (file, name) pair not copied yet; if one fails, removes the files this call wrote
+   * (never one an earlier attempt left, nor one another record copies). Names are claimed before
+   * the first await, so records copied concurrently never copy the same file twice.
+   */
   async copyAllOrNone(pairs: ReadonlyArray<readonly [ResolvedFile, string]>): Promise<void> {
     const fresh = pairs.filter(([, name]) => !this.copied.has(name));
+    for (const [, name] of fresh) this.copied.add(name);
     const done: string[] = [];
     try {
       for (const [file, name] of fresh) {
-        this.copied.add(name);
-        await copyInto(file.path, this.destination, name);
-        done.push(name);
+        if (await copyInto(file.path, this.destination, name)) done.push(name);
       }
     } catch (err) {
       for (const name of done) await unlink(path.join(this.destination, name)).catch(() => undefined);
@@ -50,7 +53,7 @@ export class CopyTracker {
   }
 }
 
-/** The destination name of a file: its stem plus its real extension, lower case. */
+/** The destination name of a file: its stem and extension as recorded in its row. */
 export function destinationName(file: ResolvedFile): string {
-  return file.stem + path.extname(file.path).toLowerCase();
+  return file.stem + file.extension;
 }

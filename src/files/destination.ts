@@ -24,20 +24,23 @@ export async function createDestination(destination: string): Promise<void> {
   await mkdir(destination, { recursive: true });
 }
 
+let copies = 0;
+
 /**
  * Copies one file into the destination through a temporary name and a rename, so a file under its
  * final name is always complete. A file already there with the same size is an earlier attempt's
  * copy of it (a resumed run) and is kept; names are claimed per run (CopyTracker), so nothing else
- * can be there.
+ * can be there. Resolves to whether it wrote the file.
  */
-export async function copyInto(source: string, destination: string, name: string): Promise<void> {
+export async function copyInto(source: string, destination: string, name: string): Promise<boolean> {
   const target = path.join(destination, name);
-  const temporary = path.join(path.dirname(target), `.${path.basename(target)}.${process.pid}.partial`);
+  const temporary = path.join(path.dirname(target), `.${path.basename(target)}.${process.pid}.${++copies}.partial`);
   try {
-    if (await sameSize(source, target)) return;
+    if (await sameSize(source, target)) return false;
     await mkdir(path.dirname(target), { recursive: true });
     await copyFile(source, temporary);
     await rename(temporary, target);
+    return true;
   } catch (err) {
     await rm(temporary, { force: true }).catch(() => undefined);
     throw new IngestError('FILE_COPY_FAILED', `copying the file failed (${(err as NodeJS.ErrnoException).code ?? 'error'})`, {

@@ -13,10 +13,19 @@ export async function* applyProcessors(
   context: ProcessorContext,
   sourceFile: string,
 ): AsyncGenerator<RawRecord> {
-  for (const p of processors) await p.instance.start?.(context);
+  for (const p of processors) {
+    try {
+      await p.instance.start?.(context);
+    } catch (err) {
+      throw new IngestError('PROCESSOR_FAILED', `processor ${p.name} failed to start the ${context.pass} pass (${err instanceof Error ? err.name : 'error'})`, {
+        file: sourceFile,
+      });
+    }
+  }
   const { columns } = context;
   for await (const record of records) {
-    let view: ProcessorRecord = {};
+    // No prototype: a column may be called `__proto__` or `constructor`.
+    let view: ProcessorRecord = Object.create(null) as ProcessorRecord;
     for (let i = 0; i < columns.length; i++) view[columns[i]!] = record.cells[i];
     for (const p of processors) {
       try {
@@ -34,7 +43,11 @@ export async function* applyProcessors(
     }
     const cells: RawCell[] = columns.map((c) => {
       const v = view[c];
-      return v === undefined || v === null || typeof v === 'string' || typeof v === 'number' || typeof v === 'boolean' ? v : String(v);
+      if (v === undefined || v === null || typeof v === 'string' || typeof v === 'number' || typeof v === 'boolean') return v;
+      throw new IngestError('PROCESSOR_FAILED', `a processor set column "${c}" to a ${typeof v}; values must be strings, numbers, booleans or null`, {
+        file: sourceFile,
+        row: record.row,
+      });
     });
     yield { row: record.row, line: record.line, cells };
   }

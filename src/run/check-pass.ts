@@ -42,7 +42,7 @@ export interface QuarantineEntry {
   readonly column: string | null;
 }
 
-/** Quarantine bookkeeping stops growing here; a run with more invalid rows is refused anyway. */
+/** Quarantine bookkeeping stops growing here; a run reaching it is refused (see quarantineVerdict). */
 export const MAX_TRACKED_INVALID_ROWS = 1_000_000;
 
 export interface CheckPassOptions {
@@ -98,7 +98,8 @@ export async function checkPass(plan: Plan, options: CheckPassOptions): Promise<
       if (options.signal?.aborted) throw new IngestError('INTERRUPTED', 'interrupted during the check pass');
       total++;
       progress.update(total);
-      fingerprint.update(`${record.row}\u001e${record.cells.join('\u001f')}\u001d`);
+      fingerprint.update(JSON.stringify(record.cells));
+      fingerprint.update('\n');
       const cells = checker.check(record);
       if (Array.isArray(cells)) {
         report(cells);
@@ -142,7 +143,8 @@ export async function checkPass(plan: Plan, options: CheckPassOptions): Promise<
     errorCount,
     labels: labels?.take() ?? null,
     files: distinctFiles.size,
-    sourceHash: fingerprint.digest('hex'),
+    // The rows left out are part of what a resumed run must see again: batches are cut after them.
+    sourceHash: fingerprint.update(JSON.stringify([...invalidRows].sort((a, b) => a - b))).digest('hex'),
     invalidRows,
     quarantine: quarantine.sort((a, b) => a.row - b.row),
   };

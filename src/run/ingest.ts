@@ -108,19 +108,23 @@ export async function ingest(o: IngestOptions): Promise<IngestResult> {
     check = await checkPass(o.plan, { logger: o.logger, signal: o.signal, tty: o.tty, resuming: prior !== null, processors });
     timings.checkMs = Math.round(performance.now() - t);
     counters.total = check.total;
-    counters.processed = check.valid;
 
     const verdict = quarantineVerdict(o.plan, check);
-    if (verdict.reject) return await finish('rejected', verdict.error, check.errors);
+    if (verdict.reject) {
+      counters.processed = check.valid;
+      return await finish('rejected', verdict.error, check.errors);
+    }
     if (prior && prior.sourceHash !== null && prior.sourceHash !== check.sourceHash) {
       return await finish(
         'rejected',
-        new IngestError('TABLE_NOT_EMPTY', `the data changed since the interrupted run ${prior.ingestorId}; delete the partial dataset (tracebloc data delete) and ingest again`),
+        new IngestError('SOURCE_CHANGED', `the data changed since the interrupted run ${prior.ingestorId}; delete the partial dataset (tracebloc data delete) and ingest again`),
       );
     }
     labels = labelEncoderFor(o.plan, check);
-    if (o.mode === 'plan') return await finish('planned', null);
-    counters.processed = 0;
+    if (o.mode === 'plan') {
+      counters.processed = check.valid;
+      return await finish('planned', null);
+    }
 
     if (prior?.registered) {
       // A retry of an ingest that already finished: nothing to write, nothing to send.
@@ -143,6 +147,7 @@ export async function ingest(o: IngestOptions): Promise<IngestResult> {
     opened = true;
     t = performance.now();
     const skipped = check.invalidRows;
+    counters.skipped = verdict.skipped;
     await writePass({
       plan: o.plan,
       sink: o.sink,
@@ -158,7 +163,6 @@ export async function ingest(o: IngestOptions): Promise<IngestResult> {
       tty: o.tty,
       processors,
     });
-    counters.skipped = verdict.skipped;
     timings.writeMs = Math.round(performance.now() - t);
     if (o.signal?.aborted) {
       return await finish('interrupted', new IngestError('INTERRUPTED', 'stopped by a signal; a retry of the same Job resumes'));

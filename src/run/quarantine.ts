@@ -1,6 +1,6 @@
 import { IngestError } from '../errors.js';
 import type { Plan } from '../config/types.js';
-import type { CheckResult } from './check-pass.js';
+import { MAX_TRACKED_INVALID_ROWS, type CheckResult } from './check-pass.js';
 
 export interface QuarantineVerdict {
   /** Refuse the run (nothing is written). */
@@ -23,7 +23,7 @@ export function quarantineVerdict(plan: Plan, check: CheckResult): QuarantineVer
   if (policy.mode === 'fail' || rowless || check.total === 0) return { reject: true, error: null, skipped: 0 };
   const invalid = check.invalidRows.size;
   const limit = policy.maxCount ?? Math.floor(((policy.maxPercent ?? 0) / 100) * check.total);
-  if (invalid > limit || check.valid === 0) {
+  if (invalid > limit || check.valid === 0 || invalid >= MAX_TRACKED_INVALID_ROWS) {
     return {
       reject: true,
       error: new IngestError(

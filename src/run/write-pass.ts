@@ -103,11 +103,11 @@ export async function writePass(o: WritePassOptions): Promise<void> {
         label: o.labels ? o.labels.encode(cells.label ?? '') : null,
       });
       if (found) batch.files.push(found);
-      counters.processed++;
       if (batch.rows.length >= o.batchSize) {
         const ready = batch;
         batch = { index: batch.index + 1, rows: [], meta: [], files: [] };
         await settle();
+        if (o.signal?.aborted) break;
         inFlight = flush(ready, o, files);
         // Observed by the next settle(); a failure meanwhile must not be an unhandled rejection.
         inFlight.catch(() => undefined);
@@ -128,6 +128,7 @@ export async function writePass(o: WritePassOptions): Promise<void> {
 async function flush(batch: Batch, o: WritePassOptions, files: FileHandler | null): Promise<void> {
   const { counters } = o;
   const n = batch.rows.length;
+  counters.processed += n;
   const committed = o.resume !== null && batch.index < o.resume.batchesCommitted;
   const sent = o.resume !== null && batch.index < o.resume.batchesSent;
   if (!committed) {
@@ -167,8 +168,8 @@ async function copyFiles(batch: Batch, o: WritePassOptions, files: FileHandler):
 /** The source or a file changed between the passes: refuse rather than write what was not checked. */
 function changedSince(first: IngestError | undefined, plan: Plan, row: number): IngestError {
   return new IngestError(
-    first?.code ?? 'SOURCE_UNREADABLE',
-    `the data changed between the check pass and the write pass: ${first?.message ?? 'the record no longer passes its checks'}`,
+    'SOURCE_CHANGED',
+    `the data changed between the check pass and the write pass (${first?.code ?? 'the record no longer passes its checks'}); the rows written so far are kept, a retry refuses or resumes after checking again`,
     { ...(first?.context ?? {}), file: plan.source.configured, row },
   );
 }

@@ -4,6 +4,7 @@ import { once } from 'node:events';
 import path from 'node:path';
 import type { Plan } from '../config/types.js';
 import { randomBytes } from 'node:crypto';
+import { IngestError } from '../errors.js';
 import type { OutRow, PriorRun, RowSink, RunInfo, RunOutcome } from './types.js';
 
 /**
@@ -15,6 +16,7 @@ export class LocalSink implements RowSink {
   readonly where: string;
   private stream: WriteStream | null = null;
   private run: RunInfo | null = null;
+  private failure: Error | null = null;
 
   constructor(
     private readonly plan: Plan,
@@ -32,6 +34,9 @@ export class LocalSink implements RowSink {
     this.run = run;
     await mkdir(this.outDir, { recursive: true });
     this.stream = createWriteStream(this.where, { flags: 'w' });
+    this.stream.on('error', (err) => {
+      this.failure ??= err;
+    });
     return { salt: randomBytes(32).toString('hex') };
   }
 
@@ -41,9 +46,10 @@ export class LocalSink implements RowSink {
     const stream = this.stream;
     const run = this.run;
     if (!stream || !run) throw new Error('write before open');
+    if (this.failure) throw localWriteFailed(this.failure);
     const lines: string[] = [];
     for (const r of rows) {
-      const row: Record<string, unknown> = {
+      const row: Record<string, unknown> = Object.assign(Object.create(null) as Record<string, unknown>, {
         data_id: r.dataId,
         label: r.label,
         data_intent: this.plan.intent,
@@ -51,7 +57,7 @@ export class LocalSink implements RowSink {
         extension: r.extension,
         annotation: r.annotation,
         ingestor_id: run.ingestorId,
-      };
+      });
       this.plan.columns.forEach((c, i) => (row[c.name] = r.values[i] ?? null));
       lines.push(JSON.stringify(row));
     }
@@ -71,4 +77,8 @@ export class LocalSink implements RowSink {
       await once(stream, 'close');
     }
   }
+}
+
+function localWriteFailed(err: Error): IngestError {
+  return new IngestError('FILE_COPY_FAILED', `writing the local rows file failed (${(err as NodeJS.ErrnoException).code ?? 'error'})`);
 }

@@ -1,4 +1,5 @@
 import type { CellValue } from '../records/cast.js';
+import type { Counters } from '../report/counters.js';
 
 /** One row as every sink writes it: the platform columns plus the declared feature columns. */
 export interface OutRow {
@@ -49,11 +50,11 @@ export interface PriorRun {
 
 export interface RunOutcome {
   readonly status: 'succeeded' | 'quarantined' | 'failed' | 'interrupted';
-  readonly counters: Readonly<Record<string, number>>;
+  readonly counters: Readonly<Counters>;
   readonly summary: unknown;
 }
 
-export type Progress = { batchesSent: number } | { registered: true };
+export type BatchProgress = { batchesSent: number } | { registered: true };
 
 /** Where rows go. Each method resolves only when its effect is durable. */
 export interface RowSink {
@@ -70,7 +71,7 @@ export interface RowSink {
   /** Writes batch number `batch` (0-based); resolves when it is committed together with the progress counter. */
   write(rows: readonly OutRow[], batch: number): Promise<void>;
   /** Records progress that is not part of a write (metadata sent, registration done). */
-  markProgress(progress: Progress): Promise<void>;
+  markProgress(progress: BatchProgress): Promise<void>;
   /** Records the run's outcome. */
   finish(outcome: RunOutcome): Promise<void>;
   close(): Promise<void>;

@@ -32,15 +32,23 @@ export async function openCsv(plan: SourcePlan, wanted: readonly string[]): Prom
   input.pipe(decoder).pipe(parser);
 
   const iterator = parser[Symbol.asyncIterator]() as AsyncIterator<string[]>;
-  const first = await next(iterator, file);
-  if (first === undefined) {
-    throw new IngestError('SOURCE_EMPTY', 'the CSV is empty: it needs a header row and at least one data row', {
-      file,
-    });
+  let header: string[];
+  let indexes: number[];
+  try {
+    const first = await next(iterator, file);
+    if (first === undefined) {
+      throw new IngestError('SOURCE_EMPTY', 'the CSV is empty: it needs a header row and at least one data row', {
+        file,
+      });
+    }
+    header = first;
+    checkHeader(header, file);
+    indexes = columnIndexes(header, wanted, file);
+  } catch (err) {
+    input.destroy();
+    parser.destroy();
+    throw err;
   }
-  const header = first;
-  checkHeader(header, file);
-  const indexes = columnIndexes(header, wanted, file);
 
   async function* records(): AsyncGenerator<RawRecord> {
     let row = 0;

@@ -8,7 +8,8 @@ export function checkHeader(header: readonly string[], file: string): void {
     if (name.trim() === '') {
       problems.push(new IngestError('CSV_HEADER_INVALID', `header column ${i + 1} has no name`, { file, line: 1 }));
     } else if (seen.has(name)) {
-      problems.push(new IngestError('CSV_HEADER_INVALID', `header names column "${name}" more than once`, { file, line: 1 }));
+      // Positions, not names: in a file without a header row, the "names" are data.
+      problems.push(new IngestError('CSV_HEADER_INVALID', `header column ${i + 1} repeats the name of column ${header.indexOf(name) + 1}`, { file, line: 1 }));
     }
     if (name.includes('\u0000')) {
       problems.push(new IngestError('CSV_HEADER_INVALID', `header column ${i + 1} contains a NUL byte`, { file, line: 1 }));

@@ -17,15 +17,23 @@ export async function openJson(plan: SourcePlan, wanted: readonly string[]): Pro
   input.on('error', (err) => text.destroy(err));
   const elements = splitElements(text as AsyncIterable<string>, file);
 
-  const first = await elements.next().catch((err: unknown) => {
-    throw toReadError(err, file);
-  });
-  if (first.done) {
-    throw new IngestError('SOURCE_EMPTY', 'the JSON source holds no records', { file });
+  let first: IteratorResult<JsonElement>;
+  let firstObject: Record<string, unknown>;
+  let available: string[];
+  try {
+    first = await elements.next().catch((err: unknown) => {
+      throw toReadError(err, file);
+    });
+    if (first.done) {
+      throw new IngestError('SOURCE_EMPTY', 'the JSON source holds no records', { file });
+    }
+    firstObject = parseElement(first.value, file);
+    available = Object.keys(firstObject);
+    columnIndexes(available, wanted, file);
+  } catch (err) {
+    input.destroy();
+    throw err;
   }
-  const firstObject = parseElement(first.value, file);
-  const available = Object.keys(firstObject);
-  columnIndexes(available, wanted, file);
 
   async function* records(): AsyncGenerator<RawRecord> {
     try {

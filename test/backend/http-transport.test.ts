@@ -209,6 +209,16 @@ describe('HttpTransport', () => {
     expect(fake.requests).toHaveLength(1);
   });
 
+  it('a rejected row-metadata POST never shows the backend explanation (it may quote the labels sent)', async () => {
+    const t = transport();
+    const e = await rejection(t.send({ method: 'POST', path: '/global_meta/cars/', body: [{ data_id: 'P-SECRET', label: 'x' }] }));
+    expect(e.code).toBe('BACKEND_REJECTED');
+    expect(e.context.status).toBe(400);
+    expect(e.message).toContain('POST /global_meta/cars/');
+    expect(e.message).not.toContain('P-SECRET');
+    expect(e.message).not.toContain(':');
+  });
+
   it('404 → BACKEND_REJECTED, no retry', async () => {
     const t = transport();
     const e = await rejection(t.send({ method: 'GET', path: '/nope/' }));

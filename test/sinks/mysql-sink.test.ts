@@ -65,7 +65,7 @@ describe('MysqlSink', () => {
     await sink.write([row(3)], 1);
     await sink.markProgress({ batchesSent: 2 });
     await sink.markProgress({ registered: true });
-    await sink.finish({ status: 'succeeded', counters: { total: 3, inserted: 3, sent: 3 }, summary: { ok: true } });
+    await sink.finish({ status: 'succeeded', counters: { total: 3, processed: 3, inserted: 3, sent: 3, skipped: 0, fileFailures: 0, failedInserts: 0 }, summary: { ok: true } });
     await sink.close();
 
     const cols = await db.query<{ COLUMN_NAME: string; COLUMN_TYPE: string }>(

@@ -20,10 +20,10 @@ export function createDatabaseSql(database: string): string {
   return `CREATE DATABASE IF NOT EXISTS ${quoteId(database)} CHARACTER SET utf8mb4`;
 }
 
-export function createTableSql(plan: Plan): string {
+export function createTableSql(plan: Plan, options: { ifNotExists?: boolean } = {}): string {
   const features = plan.columns.map((c) => `  ${quoteId(c.name)} ${c.type.sql} NULL`);
   return [
-    `CREATE TABLE ${quoteId(plan.table)} (`,
+    `CREATE TABLE ${options.ifNotExists ? 'IF NOT EXISTS ' : ''}${quoteId(plan.table)} (`,
     [
       '  `id` BIGINT NOT NULL AUTO_INCREMENT PRIMARY KEY',
       '  `created_at` DATETIME NOT NULL DEFAULT CURRENT_TIMESTAMP',

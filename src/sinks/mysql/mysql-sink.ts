@@ -6,7 +6,7 @@ import type { CellValue } from '../../records/cast.js';
 import { tsvRows } from './tsv.js';
 import { IngestError } from '../../errors.js';
 import type { Plan } from '../../config/types.js';
-import type { OutRow, PriorRun, Progress, RowSink, RunIdentity, RunInfo, RunOutcome } from '../types.js';
+import type { BatchProgress, OutRow, PriorRun, RowSink, RunIdentity, RunInfo, RunOutcome } from '../types.js';
 import { connectOnce, waitForMysql, type Connection } from './connect.js';
 import {
   createDatabaseSql,
@@ -79,12 +79,16 @@ export class MysqlSink implements RowSink {
   async preflight(identity: RunIdentity): Promise<PriorRun | null> {
     this.conn = await waitForMysql(this.settings, this.options.signal);
     const rows = await this.tableRows();
-    if (rows === 0) return null;
     const prior = await this.latestRun(rows);
     const sameIngest =
       prior !== null &&
       prior.configHash === identity.configHash &&
       (identity.correlationId === null || prior.correlationId === null || prior.correlationId === identity.correlationId);
+    if (rows === 0) {
+      // Nothing committed yet. An unfinished attempt of this very ingest may still have copied
+      // files of its first batch: continue it rather than start over on a non-empty destination.
+      return sameIngest && !prior.run.registered ? prior.run : null;
+    }
     if (!sameIngest) {
       throw new IngestError(
         'TABLE_NOT_EMPTY',
@@ -107,6 +111,8 @@ export class MysqlSink implements RowSink {
     });
     const conn = await this.connection();
     if (run.resume) {
+      // The table may be missing if the earlier attempt died between its run row and its first batch.
+      await conn.query(createTableSql(this.plan, { ifNotExists: true }));
       await conn.query(`UPDATE ${quoteId(RUNS_TABLE)} SET status = 'running', finished_at = NULL WHERE ingestor_id = ?`, [
         run.ingestorId,
       ]);
@@ -207,7 +213,7 @@ export class MysqlSink implements RowSink {
     await conn.query(this.sql, [values]);
   }
 
-  async markProgress(progress: Progress): Promise<void> {
+  async markProgress(progress: BatchProgress): Promise<void> {
     const run = this.run;
     if (run === null) return;
     await this.retrying(async (conn) => {
@@ -233,12 +239,12 @@ export class MysqlSink implements RowSink {
         [
           outcome.status,
           new Date(),
-          c['total'] ?? 0,
-          c['inserted'] ?? 0,
-          c['sent'] ?? 0,
-          c['skipped'] ?? 0,
-          c['fileFailures'] ?? 0,
-          c['failedInserts'] ?? 0,
+          c.total,
+          c.inserted,
+          c.sent,
+          c.skipped,
+          c.fileFailures,
+          c.failedInserts,
           JSON.stringify(outcome.summary),
           run.ingestorId,
         ],
