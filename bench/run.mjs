@@ -275,6 +275,9 @@ async function runCli(w, yaml, run, database) {
     MYSQL_WAIT_SECONDS: '10',
     BACKEND_TOKEN: TOKEN,
     BACKEND_URL: backend.url,
+    // Tunables under test pass through: BENCH_BATCH_SIZE → BATCH_SIZE, BENCH_MYSQL_WRITE_METHOD → MYSQL_WRITE_METHOD.
+    ...(process.env['BENCH_BATCH_SIZE'] ? { BATCH_SIZE: process.env['BENCH_BATCH_SIZE'] } : {}),
+    ...(process.env['BENCH_MYSQL_WRITE_METHOD'] ? { MYSQL_WRITE_METHOD: process.env['BENCH_MYSQL_WRITE_METHOD'] } : {}),
   };
   const nodeArgs = (process.env['BENCH_NODE_ARGS'] ?? '').split(' ').filter(Boolean);
   let profileDir = null;

@@ -1,4 +1,4 @@
-import sharp, { type Metadata } from 'sharp';
+import type { Metadata } from 'sharp';
 import { IngestError } from '../errors.js';
 import type { ImagePlan } from '../config/types.js';
 import type { ResolvedFile } from './resolve-reference.js';
@@ -25,6 +25,7 @@ export async function checkImage(file: ResolvedFile, plan: ImagePlan): Promise<I
   let meta: Metadata;
   try {
     // Header only: the pixel limit is checked below from the declared size, so a bomb is never decoded.
+    const sharp = await loadSharp();
     meta = await sharp(file.path, { limitInputPixels: false, failOn: 'error' }).metadata();
   } catch {
     throw new IngestError('FILE_DECODE', 'the image cannot be decoded (corrupt or not an image)', {
@@ -59,4 +60,13 @@ export async function checkImage(file: ResolvedFile, plan: ImagePlan): Promise<I
     );
   }
   return { width, height, format };
+}
+
+type Sharp = (typeof import('sharp'))['default'];
+let sharpModule: Promise<Sharp> | null = null;
+
+/** sharp (libvips) is loaded on first use: a tabular run never pays its start-up and memory. */
+function loadSharp(): Promise<Sharp> {
+  sharpModule ??= import('sharp').then((m) => m.default);
+  return sharpModule;
 }

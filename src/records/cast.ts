@@ -77,12 +77,21 @@ export function isCastFailure(v: CellValue | CastFailure): v is CastFailure {
 }
 
 /** Build the caster for one column. Call once per column, then call the caster per cell. */
-export function casterFor(type: SqlType): Caster {
+export interface CasterOptions {
+  /**
+   * FLOAT/DOUBLE cells read as text are returned as their (checked, trimmed) text instead of a JS
+   * number: MySQL parses the same decimal, and the writer need not turn a double back into text,
+   * which is the costliest step of writing a numeric row. Default false.
+   */
+  readonly numbersAsText?: boolean;
+}
+
+export function casterFor(type: SqlType, options: CasterOptions = {}): Caster {
   switch (type.kind) {
     case 'int':
       return intCaster(type.name, type.unsigned, type.sql);
     case 'float':
-      return floatCaster(type.name === 'FLOAT', type.unsigned, type.sql);
+      return floatCaster(type.name === 'FLOAT', type.unsigned, type.sql, options.numbersAsText === true);
     case 'decimal':
       return decimalCaster(type.precision, type.scale, type.unsigned, type.sql);
     case 'boolean':
@@ -378,7 +387,7 @@ const DBL_MIN_NORMAL = 2.2250738585072014e-308;
 const FLT_DIG = 6;
 const DBL_DIG = 15;
 
-function floatCaster(single: boolean, unsigned: boolean, sql: string): Caster {
+function floatCaster(single: boolean, unsigned: boolean, sql: string, asText: boolean): Caster {
   const name = single ? 'FLOAT' : 'DOUBLE';
   const fInvalid = failure('CAST_INVALID', `is not a number; ${sql} expects a decimal such as -1.5 or 2.5e-3`);
   const fBlank = failure('CAST_INVALID', BLANK_MESSAGE);
@@ -411,10 +420,11 @@ function floatCaster(single: boolean, unsigned: boolean, sql: string): Caster {
     if (A.first < 0) return 0; // every digit is zero (also -0)
     const n = A.last - A.first + 1;
     const abs = v < 0 ? -v : v;
-    if (n <= fastDigits && abs >= minNormal) return v;
+    const out = asText ? trimAscii(s) : v;
+    if (n <= fastDigits && abs >= minNormal) return out;
     const r = single ? Math.fround(v) : v;
     if (n > 100) return fPrecision;
-    return sameDigits(s, r.toPrecision(n)) || isTie(s, r, n) ? v : fPrecision;
+    return sameDigits(s, r.toPrecision(n)) || isTie(s, r, n) ? out : fPrecision;
   };
 
   return (raw) => {
@@ -431,6 +441,13 @@ function floatCaster(single: boolean, unsigned: boolean, sql: string): Caster {
     if (typeof raw === 'boolean') return fBool;
     return fInvalid;
   };
+}
+
+/** `s` without leading/trailing ASCII whitespace (the only whitespace scanNumber accepts); no copy when there is none. */
+function trimAscii(s: string): string {
+  const first = s.charCodeAt(0);
+  const last = s.charCodeAt(s.length - 1);
+  return first > 32 && last > 32 ? s : s.trim();
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -47,7 +47,8 @@ export class RecordChecker {
       wanted.push(name);
       return wanted.length - 1;
     };
-    this.casters = plan.columns.map((c) => casterFor(c.type));
+    // Values go to MySQL as text anyway: keep FLOAT/DOUBLE cells as their checked text.
+    this.casters = plan.columns.map((c) => casterFor(c.type, { numbersAsText: true }));
     this.labelIndex = indexOf(plan.label?.column);
     this.dataIdIndex = indexOf(plan.dataId.strategy === 'column' ? plan.dataId.column : null);
     this.fileIndex = indexOf(plan.filenameColumn);

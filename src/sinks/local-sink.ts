@@ -58,7 +58,11 @@ export class LocalSink implements RowSink {
         annotation: r.annotation,
         ingestor_id: run.ingestorId,
       });
-      this.plan.columns.forEach((c, i) => (row[c.name] = r.values[i] ?? null));
+      this.plan.columns.forEach((c, i) => {
+        const v = r.values[i] ?? null;
+        // FLOAT/DOUBLE travel as their checked text (see CasterOptions); a preview shows numbers.
+        row[c.name] = c.type.kind === 'float' && typeof v === 'string' ? Number(v) : v;
+      });
       lines.push(JSON.stringify(row));
     }
     if (!stream.write(lines.join('\n') + '\n')) await once(stream, 'drain');

@@ -50,6 +50,10 @@ export async function openCsv(plan: SourcePlan, wanted: readonly string[]): Prom
     throw err;
   }
 
+  // The wanted columns are the header's first columns, in order (the common case): hand the
+  // parsed record on as is; later cells are never read.
+  const inOrder = indexes.every((idx, i) => idx === i);
+
   async function* records(): AsyncGenerator<RawRecord> {
     let row = 0;
     try {
@@ -57,12 +61,12 @@ export async function openCsv(plan: SourcePlan, wanted: readonly string[]): Prom
         const item = await next(iterator, file);
         if (item === undefined) break;
         row++;
-        const src = item;
-        const cells = new Array<string | undefined>(indexes.length);
-        for (let i = 0; i < indexes.length; i++) {
-          const idx = indexes[i];
-          cells[i] = idx === undefined || idx < 0 ? undefined : src[idx];
+        if (inOrder) {
+          yield { row, cells: item };
+          continue;
         }
+        const cells = new Array<string | undefined>(indexes.length);
+        for (let i = 0; i < indexes.length; i++) cells[i] = item[indexes[i]!];
         yield { row, cells };
       }
     } finally {

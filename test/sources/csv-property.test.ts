@@ -69,7 +69,7 @@ describe('CSV path, property-based', () => {
     const types = ['INT', 'DOUBLE', 'FLOAT', 'DECIMAL(8,3)', 'DATE', 'DATETIME', 'BOOLEAN', 'VARCHAR(5)', 'TIME'].map(
       (t) => parseSqlType(t) as SqlType,
     );
-    const casters = types.map(casterFor);
+    const casters = types.map((t) => casterFor(t));
     const r = prng(99);
     for (let k = 0; k < 20_000; k++) {
       const cell = field(r) + (r() < 0.5 ? String(Math.floor(r() * 1e6)) : '');
