@@ -62,15 +62,8 @@ export async function writePass(o: WritePassOptions): Promise<void> {
     await files.open();
   }
   const source = await openRecords(plan, checker.wanted, 'write', o.processors);
+  const pipeline = new BatchPipeline(o, files);
   let batch: Batch = { index: 0, rows: [], meta: [], files: [] };
-  // Pipelining: the next batch is read and prepared while the previous one is written. At most one
-  // batch is in flight, so memory stays at two batches and MySQL's pace still reaches the reader.
-  let inFlight: Promise<void> | null = null;
-  const settle = async () => {
-    const pending = inFlight;
-    inFlight = null;
-    if (pending) await pending;
-  };
   try {
     for await (const record of source.records) {
       if (o.signal?.aborted) break;
@@ -106,46 +99,84 @@ export async function writePass(o: WritePassOptions): Promise<void> {
       if (batch.rows.length >= o.batchSize) {
         const ready = batch;
         batch = { index: batch.index + 1, rows: [], meta: [], files: [] };
-        await settle();
+        await pipeline.room();
         if (o.signal?.aborted) break;
-        inFlight = flush(ready, o, files);
-        // Observed by the next settle(); a failure meanwhile must not be an unhandled rejection.
-        inFlight.catch(() => undefined);
+        pipeline.push(ready);
         progress.update(counters.inserted);
       }
     }
-    await settle();
-    if (batch.rows.length > 0 && !o.signal?.aborted) await flush(batch, o, files);
+    if (batch.rows.length > 0 && !o.signal?.aborted) pipeline.push(batch);
+    await pipeline.drain();
     if (!o.signal?.aborted) await files?.afterWrite?.();
   } finally {
-    // Whatever stopped the loop, the batch in flight finishes (or fails) before the pass ends.
-    await settle().catch(() => undefined);
+    // Whatever stopped the loop, the batches in flight finish (or fail) before the pass ends.
+    await pipeline.drain().catch(() => undefined);
     await source.close();
     progress.end(counters.inserted);
   }
 }
 
-async function flush(batch: Batch, o: WritePassOptions, files: FileHandler | null): Promise<void> {
-  const { counters } = o;
-  const n = batch.rows.length;
-  counters.processed += n;
-  const committed = o.resume !== null && batch.index < o.resume.batchesCommitted;
-  const sent = o.resume !== null && batch.index < o.resume.batchesSent;
-  if (!committed) {
-    if (files && batch.files.length > 0) await copyFiles(batch, o, files);
-    try {
-      await o.sink.write(batch.rows, batch.index);
-    } catch (err) {
-      counters.failedInserts += n;
-      throw err;
-    }
+/**
+ * Batches leave in two ordered lanes: write (copy files, commit rows) and send (metadata to the
+ * backend, then its progress mark). Batch k is sent only after it is committed and after batch
+ * k-1 was sent; batch k+1 is written while batch k is being sent, and read while both are busy.
+ * At most MAX_UNSENT batches are held, so memory is bounded and MySQL's and the backend's pace
+ * reach the reader. A failure stops both lanes (later batches are not written or sent).
+ */
+const MAX_UNSENT = 2;
+
+class BatchPipeline {
+  private writing: Promise<void> = Promise.resolve();
+  private sending: Promise<void> = Promise.resolve();
+  private readonly unsent: Promise<void>[] = [];
+
+  constructor(
+    private readonly o: WritePassOptions,
+    private readonly files: FileHandler | null,
+  ) {}
+
+  /** Waits until another batch may be taken in. */
+  async room(): Promise<void> {
+    while (this.unsent.length >= MAX_UNSENT) await this.unsent.shift();
   }
-  counters.inserted += n;
-  if (!sent) {
-    await o.backend.sendRows(batch.meta);
-    await o.sink.markProgress({ batchesSent: batch.index + 1 });
+
+  push(batch: Batch): void {
+    const { counters, resume } = this.o;
+    const n = batch.rows.length;
+    counters.processed += n;
+    const committed = resume !== null && batch.index < resume.batchesCommitted;
+    const alreadySent = resume !== null && batch.index < resume.batchesSent;
+    const written = this.writing.then(async () => {
+      if (!committed) {
+        if (this.files && batch.files.length > 0) await copyFiles(batch, this.o, this.files);
+        try {
+          await this.o.sink.write(batch.rows, batch.index);
+        } catch (err) {
+          counters.failedInserts += n;
+          throw err;
+        }
+      }
+      counters.inserted += n;
+    });
+    const sent = Promise.all([written, this.sending]).then(async () => {
+      if (!alreadySent) {
+        await this.o.backend.sendRows(batch.meta);
+        await this.o.sink.markProgress({ batchesSent: batch.index + 1 });
+      }
+      counters.sent += n;
+    });
+    // Observed through `unsent` / drain(); meanwhile a failure must not be an unhandled rejection.
+    written.catch(() => undefined);
+    sent.catch(() => undefined);
+    this.writing = written;
+    this.sending = sent;
+    this.unsent.push(sent);
   }
-  counters.sent += n;
+
+  /** Waits for every batch taken in; rejects with the first failure. */
+  async drain(): Promise<void> {
+    while (this.unsent.length > 0) await this.unsent.shift();
+  }
 }
 
 async function copyFiles(batch: Batch, o: WritePassOptions, files: FileHandler): Promise<void> {

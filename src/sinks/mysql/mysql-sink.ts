@@ -144,7 +144,23 @@ export class MysqlSink implements RowSink {
     return { salt: await this.tableSalt(conn) };
   }
 
-  async write(rows: readonly OutRow[], batch: number): Promise<void> {
+  /**
+   * Public operations run one after another on the one connection (a lane): a progress update
+   * issued while a batch's transaction is open must not land inside that transaction.
+   */
+  private lane: Promise<unknown> = Promise.resolve();
+
+  private inLane<T>(op: () => Promise<T>): Promise<T> {
+    const next = this.lane.then(op, op);
+    this.lane = next.catch(() => undefined);
+    return next;
+  }
+
+  write(rows: readonly OutRow[], batch: number): Promise<void> {
+    return this.inLane(() => this.writeBatch(rows, batch));
+  }
+
+  private async writeBatch(rows: readonly OutRow[], batch: number): Promise<void> {
     if (rows.length === 0) return;
     const run = this.run;
     if (run === null) throw new IngestError('INTERNAL', 'write before open');
@@ -213,7 +229,11 @@ export class MysqlSink implements RowSink {
     await conn.query(this.sql, [values]);
   }
 
-  async markProgress(progress: BatchProgress): Promise<void> {
+  markProgress(progress: BatchProgress): Promise<void> {
+    return this.inLane(() => this.recordProgress(progress));
+  }
+
+  private async recordProgress(progress: BatchProgress): Promise<void> {
     const run = this.run;
     if (run === null) return;
     await this.retrying(async (conn) => {
