@@ -1,3 +1,4 @@
+import { constants } from 'node:fs';
 import { copyFile, mkdir, readdir, rename, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { IngestError } from '../errors.js';
@@ -38,7 +39,8 @@ export async function copyInto(source: string, destination: string, name: string
   try {
     if (await sameSize(source, target)) return false;
     await mkdir(path.dirname(target), { recursive: true });
-    await copyFile(source, temporary);
+    // A reflink where the filesystem offers one (free, copy-on-write), a plain copy elsewhere.
+    await copyFile(source, temporary, constants.COPYFILE_FICLONE);
     await rename(temporary, target);
     return true;
   } catch (err) {

@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { availableParallelism } from 'node:os';
 import type { Logger } from 'pino';
 import { IngestError } from '../errors.js';
 import type { Plan } from '../config/types.js';
@@ -11,6 +12,9 @@ import type { LoadedProcessor } from '../plugins/load-processors.js';
 import { Progress } from '../log/progress.js';
 import { LabelValues } from './label-values.js';
 import { TaskWindow } from './task-window.js';
+
+/** File checks in flight: sharp reads headers on libuv's thread pool; a few per core keep it busy. */
+const CHECK_CONCURRENCY = Math.max(4, availableParallelism() * 2);
 
 /** Errors kept for the report; counting goes on past it. */
 export const MAX_REPORTED_ERRORS = 100;
@@ -82,7 +86,7 @@ export async function checkPass(plan: Plan, options: CheckPassOptions): Promise<
   const sequence = new SequenceChecks(plan);
   const files = runtimeFor(plan.category).createFileHandler?.(plan) ?? null;
   const labels = plan.label?.policy === 'bucket' ? new LabelValues() : null;
-  const window = new TaskWindow(options.fileConcurrency ?? 8);
+  const window = new TaskWindow(options.fileConcurrency ?? CHECK_CONCURRENCY);
   const progress = new Progress('check', null, options.logger, options.tty ?? null);
   const distinctFiles = new Set<string>();
 

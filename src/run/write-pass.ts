@@ -1,3 +1,4 @@
+import { availableParallelism } from 'node:os';
 import type { Logger } from 'pino';
 import { IngestError } from '../errors.js';
 import type { Plan } from '../config/types.js';
@@ -125,6 +126,9 @@ export async function writePass(o: WritePassOptions): Promise<void> {
  */
 const MAX_UNSENT = 2;
 
+/** Copies in flight: more than one per core only adds seeking and contention (measured, BENCHMARKS.md). */
+const COPY_CONCURRENCY = Math.max(2, availableParallelism());
+
 class BatchPipeline {
   private writing: Promise<void> = Promise.resolve();
   private sending: Promise<void> = Promise.resolve();
@@ -180,7 +184,7 @@ class BatchPipeline {
 }
 
 async function copyFiles(batch: Batch, o: WritePassOptions, files: FileHandler): Promise<void> {
-  const window = new TaskWindow(o.fileConcurrency ?? 8);
+  const window = new TaskWindow(o.fileConcurrency ?? COPY_CONCURRENCY);
   let failure: unknown = null;
   for (const f of batch.files) {
     await window.add(() =>
