@@ -28,8 +28,10 @@ export interface CheckResult {
   readonly errors: readonly IngestError[];
   /** How many problems in all. */
   readonly errorCount: number;
-  /** Label numbers of valid records (bucket policy only). */
+  /** Label numbers of valid records, all or a uniform sample (bucket policy only; see LabelValues). */
   readonly labels: Float64Array | null;
+  /** Rows each kept label value stands for (1 when all are kept). */
+  readonly labelWeight: number;
   /** Distinct files referenced. */
   readonly files: number;
   /** sha256 over every record's row number and cells: a resumed run must see the same data. */
@@ -146,6 +148,7 @@ export async function checkPass(plan: Plan, options: CheckPassOptions): Promise<
     errors: problems,
     errorCount,
     labels: labels?.take() ?? null,
+    labelWeight: labels?.weight ?? 1,
     files: distinctFiles.size,
     // The rows left out are part of what a resumed run must see again: batches are cut after them.
     sourceHash: fingerprint.update(JSON.stringify([...invalidRows].sort((a, b) => a - b))).digest('hex'),

@@ -203,7 +203,9 @@ function labelEncoderFor(plan: Plan, check: CheckResult): LabelEncoder | null {
   if (label === null) return null;
   if (label.policy === 'passthrough') return passthroughEncoder();
   const spec = { strategy: label.strategy, bins: label.bins, minBucketSize: label.minBucketSize };
-  return bucketEncoder(computeBuckets(check.labels ?? new Float64Array(0), spec), spec);
+  // On a sample, a bin of n kept values stands for n × weight rows.
+  const sampled = { ...spec, minBucketSize: Math.ceil(spec.minBucketSize / check.labelWeight) };
+  return bucketEncoder(computeBuckets(check.labels ?? new Float64Array(0), sampled), spec);
 }
 
 /** What the run record keeps: outcome, counts, durations; never values. */
