@@ -172,6 +172,15 @@ function resolveImages(config: IngestConfig, storageRoot: string, configPath: st
   const targetSize = fileOptions.target_size ?? config.target_size ?? convention.defaultTargetSize;
   const exactSize = fileOptions['exact_size'];
   const maxPixels = fileOptions['max_pixels'];
+  const verify = fileOptions['verify'];
+  if (verify !== undefined && verify !== 'header' && verify !== 'decode') {
+    throw new IngestErrors([
+      new IngestError('CONFIG_INVALID', 'spec.file_options.verify must be header or decode', {
+        file: configPath,
+        path: '/spec/file_options/verify',
+      }),
+    ]);
+  }
   if (exactSize !== undefined && typeof exactSize !== 'boolean') {
     throw new IngestErrors([
       new IngestError('CONFIG_INVALID', 'spec.file_options.exact_size must be true or false', {
@@ -195,6 +204,7 @@ function resolveImages(config: IngestConfig, storageRoot: string, configPath: st
     extension: (fileOptions.extension ?? convention.defaultExtension ?? '.jpg').toLowerCase(),
     targetSize: exactSize === false || targetSize === null ? null : [targetSize[0], targetSize[1]],
     maxPixels: typeof maxPixels === 'number' ? maxPixels : DEFAULT_MAX_PIXELS,
+    verify: verify ?? 'header',
   };
 }
 

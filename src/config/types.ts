@@ -118,6 +118,8 @@ export interface ImagePlan extends FileSetPlan {
   readonly targetSize: readonly [number, number] | null;
   /** Refuse images with more pixels than this (decompression bombs). */
   readonly maxPixels: number;
+  /** `header` (default): header, format, size and end marker. `decode`: also decode every pixel. */
+  readonly verify: 'header' | 'decode';
 }
 
 export interface SourcePlan {

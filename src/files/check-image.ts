@@ -46,6 +46,7 @@ export async function checkImage(file: ResolvedFile, plan: ImagePlan): Promise<I
   if (!(await hasEndMarker(file.path, file.size, format))) {
     throw new IngestError('FILE_DECODE', `the ${format} image is truncated (its end marker is missing)`, { reference: file.reference });
   }
+  if (plan.verify === 'decode') await decodeAll(file);
   const expected = FORMAT_OF_EXTENSION[file.extension];
   if (expected !== undefined && expected !== format) {
     throw new IngestError('FILE_EXTENSION', `the file is a ${format} image but is named ${file.extension}`, {
@@ -60,6 +61,16 @@ export async function checkImage(file: ResolvedFile, plan: ImagePlan): Promise<I
     );
   }
   return { width, height, format };
+}
+
+/** Decodes every pixel (spec.file_options.verify: decode): catches corrupt data a header check cannot. */
+async function decodeAll(file: ResolvedFile): Promise<void> {
+  const sharp = await loadSharp();
+  try {
+    await sharp(file.path, { limitInputPixels: false, failOn: 'warning' }).raw().toBuffer();
+  } catch {
+    throw new IngestError('FILE_DECODE', 'the image data is corrupt (full decode failed)', { reference: file.reference });
+  }
 }
 
 type Sharp = (typeof import('sharp'))['default'];

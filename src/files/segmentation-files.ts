@@ -31,7 +31,7 @@ export class SegmentationFiles extends ImageFiles {
     this.pairing = new MaskPairing(images, masks);
     this.referenced = new ReferencedFiles(masks, 'mask');
     // Masks are checked for format and pixel limit here, for size against their image below.
-    this.maskPlan = { ...masks, targetSize: null, maxPixels: images.maxPixels };
+    this.maskPlan = { ...masks, targetSize: null, maxPixels: images.maxPixels, verify: images.verify };
   }
 
   override async open(): Promise<void> {

@@ -10,7 +10,7 @@ import { IngestError } from '../../src/errors.js';
 import { tempDir } from '../support/tmp.js';
 
 let dir: string;
-const plan: ImagePlan = { dir: '', configured: 'images/', extension: '.jpg', targetSize: [64, 48], maxPixels: 10_000 };
+const plan: ImagePlan = { dir: '', configured: 'images/', extension: '.jpg', targetSize: [64, 48], maxPixels: 10_000, verify: 'header' };
 
 async function image(name: string, width: number, height: number, format: 'jpeg' | 'png'): Promise<Buffer> {
   const buf = await sharp({ create: { width, height, channels: 3, background: '#808080' } })
@@ -42,6 +42,13 @@ beforeAll(async () => {
   const full = await image('full.jpg', 64, 48, 'jpeg');
   await writeFile(path.join(dir, 'truncated.jpg'), full.subarray(0, 20));
   await writeFile(path.join(dir, 'cut-body.jpg'), full.subarray(0, full.length - 40));
+  // Header and end marker intact, scan data scrambled: only a full decode notices.
+  const noisy = await sharp({ create: { width: 64, height: 48, channels: 3, background: '#000000', noise: { type: 'gaussian', mean: 128, sigma: 60 } } })
+    .jpeg({ quality: 90 })
+    .toBuffer();
+  const scrambled = Buffer.from(noisy);
+  for (let i = Math.floor(scrambled.length * 0.5); i < scrambled.length - 10; i += 3) scrambled[i] = 0xff;
+  await writeFile(path.join(dir, 'scrambled.jpg'), scrambled);
   const png = await image('ok.png', 64, 48, 'png');
   await writeFile(path.join(dir, 'cut-body.png'), png.subarray(0, png.length - 4));
   await writeFile(path.join(dir, 'empty.jpg'), '');
@@ -78,6 +85,12 @@ describe('checkImage', () => {
     const png = { ...plan, extension: '.png' };
     expect(await code('ok.png', png)).toBe('ok');
     expect(await code('cut-body.png', png)).toBe('FILE_DECODE');
+  });
+
+  it('verify: decode decodes every pixel and refuses scrambled image data that passes the header check', async () => {
+    expect(await code('scrambled.jpg')).toBe('ok');
+    expect(await code('scrambled.jpg', { ...plan, verify: 'decode' })).toBe('FILE_DECODE');
+    expect(await code('ok.jpg', { ...plan, verify: 'decode' })).toBe('ok');
   });
 
   it('refuses a zero-byte file', async () => {
