@@ -13,7 +13,7 @@ const IMAGE_CLASSIFICATION: CategoryRuntime = { extraColumns: [], createFileHand
 
 /**
  * The runtime of each category this version ingests. A category missing here is refused at
- * `validate` (config/categories.ts marks it unsupported).
+ * `validate`: as "not supported yet", or with its reason when it is in REFUSED_CATEGORIES.
  */
 export const RUNTIMES: Partial<Record<Category, CategoryRuntime>> = {
   tabular_classification: TABULAR,

@@ -12,6 +12,8 @@ import { IngestError, IngestErrors } from '../errors.js';
 import { parsePointer, parseYaml } from './load-yaml.js';
 import type { LoadedYaml } from './load-yaml.js';
 import { parseSqlType } from './sql-type.js';
+import { CATEGORIES } from './categories.js';
+import { PLATFORM_COLUMNS } from './platform-layout.js';
 import type { Category, IngestConfig } from './types.js';
 
 /** `src/config/` in tests and `dist/config/` when built are both two levels below the package root. */
@@ -21,22 +23,8 @@ const SCHEMA = JSON.parse(readFileSync(SCHEMA_URL, 'utf8')) as SchemaObject;
 // verbose: errors carry their parentSchema (used to suggest the key that was meant).
 const validateSchema = new Ajv({ allErrors: true, verbose: true, strictTypes: false }).compile<IngestConfig>(SCHEMA);
 
-const REGRESSION_CLASS: readonly Category[] = ['tabular_regression', 'time_series_forecasting', 'time_to_event_prediction'];
-
-/** Columns every dataset table already has (PLATFORM.md §4); `schema:` may not declare them. */
-const PLATFORM_COLUMNS = [
-  'id',
-  'created_at',
-  'updated_at',
-  'status',
-  'label',
-  'data_intent',
-  'data_id',
-  'filename',
-  'extension',
-  'annotation',
-  'ingestor_id',
-];
+const REGRESSION_CLASS: readonly Category[] = (Object.keys(CATEGORIES) as Category[]).filter((c) => CATEGORIES[c].regression);
+const PLATFORM_COLUMN_NAMES: readonly string[] = PLATFORM_COLUMNS;
 
 /** Bookkeeping tables that live in the same database as the datasets. */
 const BOOKKEEPING_TABLES = ['tracebloc_ingest_runs', 'tracebloc_ingest_meta'];
@@ -393,8 +381,8 @@ function columnNameProblem(name: string): string | undefined {
   if ([...name].length > 64) return `${shown} has a name longer than 64 characters`;
   if (name.includes('`') || name.includes('\u0000')) return `${shown} must not contain a backtick or a NUL character`;
   if (/\s$/.test(name)) return `${shown} must not end with a space`;
-  if (PLATFORM_COLUMNS.includes(name.toLowerCase())) {
-    return `${shown} is reserved by the platform table layout (${PLATFORM_COLUMNS.join(', ')}); rename it`;
+  if (PLATFORM_COLUMN_NAMES.includes(name.toLowerCase())) {
+    return `${shown} is reserved by the platform table layout (${PLATFORM_COLUMN_NAMES.join(', ')}); rename it`;
   }
   return undefined;
 }

@@ -8,7 +8,7 @@ export interface Counters {
   inserted: number;
   /** Rows whose metadata the backend accepted. */
   sent: number;
-  /** Records left out (quarantined or never reached after a failure). */
+  /** Records left out as invalid (quarantine). */
   skipped: number;
   /** Records whose files could not be copied. */
   fileFailures: number;

@@ -35,7 +35,7 @@ export function egressPreview(
   const dataIdShape =
     plan.dataId.strategy === 'column'
       ? `<value of source column "${plan.dataId.column}">`
-      : '<random UUID per record>';
+      : '<UUID per record: secret-keyed, carries nothing from the source>';
   const out: PreviewRequest[] = [
     {
       method: 'POST',
