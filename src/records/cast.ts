@@ -964,17 +964,19 @@ function charCaster(length: number, sql: string): Caster {
   };
 
   return (raw) => {
-    let s: string;
-    if (typeof raw === 'string') s = raw;
-    else if (raw === null || raw === undefined) return null;
-    else if (typeof raw === 'number' || typeof raw === 'boolean') {
-      const t = scalarText(raw);
-      if (t === null) return fNotFinite;
-      s = t;
-    } else return fInvalid;
+    const s = rawText(raw, fNotFinite, fInvalid);
+    if (typeof s !== 'string') return s;
     if (s.length <= length && !NUL_OR_SURROGATE_RE.test(s)) return s;
     return slow(s);
   };
+}
+
+/** A string column's raw cell as text: strings as they are, JSON scalars as their JSON text, null as NULL. */
+function rawText(raw: unknown, fNotFinite: CastFailure, fInvalid: CastFailure): string | null | CastFailure {
+  if (typeof raw === 'string') return raw;
+  if (raw === null || raw === undefined) return null;
+  if (typeof raw === 'number' || typeof raw === 'boolean') return scalarText(raw) ?? fNotFinite;
+  return fInvalid;
 }
 
 function textCaster(maxBytes: number, name: string): Caster {
@@ -987,14 +989,8 @@ function textCaster(maxBytes: number, name: string): Caster {
   const safeUnits = Math.floor(maxBytes / 3);
 
   return (raw) => {
-    let s: string;
-    if (typeof raw === 'string') s = raw;
-    else if (raw === null || raw === undefined) return null;
-    else if (typeof raw === 'number' || typeof raw === 'boolean') {
-      const t = scalarText(raw);
-      if (t === null) return fNotFinite;
-      s = t;
-    } else return fInvalid;
+    const s = rawText(raw, fNotFinite, fInvalid);
+    if (typeof s !== 'string') return s;
     if (SURROGATE_RE.test(s) && !wellFormed(s)) return fSurrogate;
     if (s.length > safeUnits && Buffer.byteLength(s, 'utf8') > maxBytes) return fTooLong;
     return s;

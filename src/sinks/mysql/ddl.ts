@@ -1,20 +1,16 @@
 import type { Plan } from '../../config/types.js';
+import { PLATFORM_COLUMNS } from '../../config/platform-layout.js';
 
 /** Quotes a MySQL identifier (names were validated: no NUL, at most 64 characters). */
 export function quoteId(name: string): string {
   return '`' + name.replaceAll('`', '``') + '`';
 }
 
-/** The platform columns every dataset table has (PLATFORM.md §4), in insert order after `id`. */
-export const PLATFORM_INSERT_COLUMNS = [
-  'label',
-  'data_intent',
-  'data_id',
-  'filename',
-  'extension',
-  'annotation',
-  'ingestor_id',
-] as const;
+/** Platform columns the server fills itself. */
+const SERVER_FILLED: ReadonlySet<string> = new Set(['id', 'created_at', 'updated_at', 'status']);
+
+/** The platform columns a run writes, in insert order: label, data_intent, data_id, filename, extension, annotation, ingestor_id. */
+export const PLATFORM_INSERT_COLUMNS: readonly string[] = PLATFORM_COLUMNS.filter((c) => !SERVER_FILLED.has(c));
 
 export function createDatabaseSql(database: string): string {
   return `CREATE DATABASE IF NOT EXISTS ${quoteId(database)} CHARACTER SET utf8mb4`;
