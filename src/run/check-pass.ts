@@ -8,6 +8,7 @@ import { checkDestinationEmpty } from '../files/destination.js';
 import { RecordChecker } from '../records/record-checker.js';
 import { SequenceChecks } from '../records/sequence-checks.js';
 import { openRecords } from './open-records.js';
+import type { RawCell } from '../sources/types.js';
 import type { LoadedProcessor } from '../plugins/load-processors.js';
 import { Progress } from '../log/progress.js';
 import { LabelValues } from './label-values.js';
@@ -104,8 +105,7 @@ export async function checkPass(plan: Plan, options: CheckPassOptions): Promise<
       if (options.signal?.aborted) throw new IngestError('INTERRUPTED', 'interrupted during the check pass');
       total++;
       progress.update(total);
-      fingerprint.update(JSON.stringify(record.cells));
-      fingerprint.update('\n');
+      fingerprint.update(cellsKey(record.cells));
       const cells = checker.check(record);
       if (Array.isArray(cells)) {
         report(cells);
@@ -169,4 +169,18 @@ function locate(err: unknown, plan: Plan, row: number, reference: string): Inges
     });
   }
   return new IngestError('FILE_DECODE', 'the file cannot be checked', { file: plan.source.configured, row, reference });
+}
+
+/**
+ * An unambiguous text of a record's cells for the source fingerprint: each cell as its type, its
+ * length and its text, so no two different records (nor `1` and `"1"`, nor null and "") collide.
+ */
+function cellsKey(cells: readonly RawCell[]): string {
+  let key = '';
+  for (const c of cells) {
+    if (typeof c === 'string') key += `s${c.length}:${c}`;
+    else if (c === null || c === undefined) key += 'n;';
+    else key += `${typeof c === 'number' ? 'd' : 'b'}${String(c)};`;
+  }
+  return key + '\n';
 }
