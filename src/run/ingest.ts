@@ -203,9 +203,9 @@ function labelEncoderFor(plan: Plan, check: CheckResult): LabelEncoder | null {
   if (label === null) return null;
   if (label.policy === 'passthrough') return passthroughEncoder();
   const spec = { strategy: label.strategy, bins: label.bins, minBucketSize: label.minBucketSize };
-  // On a sample, a bin of n kept values stands for n × weight rows.
-  const sampled = { ...spec, minBucketSize: Math.ceil(spec.minBucketSize / check.labelWeight) };
-  return bucketEncoder(computeBuckets(check.labels ?? new Float64Array(0), sampled), spec);
+  // On a sample (drawn without replacement) n kept values in a bin mean at least n rows, so the
+  // unscaled min_bucket_size stays a hard lower bound on every bin's real size.
+  return bucketEncoder(computeBuckets(check.labels ?? new Float64Array(0), spec), spec);
 }
 
 /** What the run record keeps: outcome, counts, durations; never values. */

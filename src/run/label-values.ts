@@ -6,7 +6,7 @@
  * seed, so a retried run over the same data draws the same sample and the same cut points). A
  * sample quantile's rank is off by a standard error of sqrt(p(1-p)/capacity) ≤ 0.05% of the rows
  * at 2^20, so a cut lands within ±0.15% of its target rank (3σ) — far inside one bin of 1–50%.
- * `weight` (rows per kept value) scales `min_bucket_size` to the sample.
+ * `weight` (rows per kept value) is reported; `min_bucket_size` applies to the sample unscaled (a hard lower bound).
  */
 export class LabelValues {
   private data = new Float64Array(1024);

@@ -73,6 +73,7 @@ export async function acquireTableLock(
   for (let attempt = 0; attempt < 3; attempt++) {
     if (await createWithBody(file, body)) return held(file, ingestorId, heartbeatMs);
     const holder = await readLock(file);
+    if (holder === null) continue; // released meanwhile: try to create it again
     if (!(await isStale(file, holder, now()))) {
       throw new IngestError(
         'LOCKED',
@@ -162,13 +163,16 @@ async function readLock(file: string): Promise<Partial<LockBody> | null> {
   }
 }
 
-async function isStale(file: string, holder: Partial<LockBody> | null, now: number): Promise<boolean> {
-  if (holder === null) return true; // vanished meanwhile
+async function isStale(file: string, holder: Partial<LockBody>, now: number): Promise<boolean> {
   const touched = await mtime(file);
-  const started = Date.parse(holder.started_at ?? '');
-  if (now - (Number.isFinite(started) ? started : touched) > LOCK_STALE_MS) return true;
   const heartbeat = holder.heartbeat_ms;
-  if (typeof heartbeat === 'number' && heartbeat > 0 && now - touched > 4 * heartbeat) return true;
+  if (typeof heartbeat === 'number' && heartbeat > 0) {
+    // One of ours: alive exactly as long as its heartbeat, however long the run takes.
+    if (now - touched > 4 * heartbeat) return true;
+  } else {
+    const started = Date.parse(holder.started_at ?? '');
+    if (now - (Number.isFinite(started) ? started : touched) > LOCK_STALE_MS) return true;
+  }
   if (holder.hostname !== os.hostname() || typeof holder.pid !== 'number') return false;
   if (holder.pid === process.pid) return !heldHere.has(heldKey(file, holder.ingestor_id)); // an earlier incarnation of this container
   return !isAlive(holder.pid);

@@ -106,12 +106,19 @@ export async function writePass(o: WritePassOptions): Promise<void> {
         progress.update(counters.inserted);
       }
     }
-    if (batch.rows.length > 0 && !o.signal?.aborted) pipeline.push(batch);
+    if (batch.rows.length > 0 && !o.signal?.aborted) {
+      await pipeline.room();
+      pipeline.push(batch);
+    }
     await pipeline.drain();
     if (!o.signal?.aborted) await files?.afterWrite?.();
+  } catch (err) {
+    // Whatever stopped the loop, the batches in flight finish (or fail) before the pass ends, and
+    // the first failure in time is the one reported (a lane may have failed before the reader did).
+    await pipeline.settle();
+    throw pipeline.failure ?? err;
   } finally {
-    // Whatever stopped the loop, the batches in flight finish (or fail) before the pass ends.
-    await pipeline.drain().catch(() => undefined);
+    await pipeline.settle();
     await source.close();
     progress.end(counters.inserted);
   }
@@ -133,24 +140,32 @@ class BatchPipeline {
   private writing: Promise<void> = Promise.resolve();
   private sending: Promise<void> = Promise.resolve();
   private readonly unsent: Promise<void>[] = [];
+  /** The first failure of either lane: once set, nothing new is written or sent. */
+  failure: unknown = null;
 
   constructor(
     private readonly o: WritePassOptions,
     private readonly files: FileHandler | null,
   ) {}
 
-  /** Waits until another batch may be taken in. */
+  /** Waits until another batch may be taken in; throws the first failure at once. */
   async room(): Promise<void> {
-    while (this.unsent.length >= MAX_UNSENT) await this.unsent.shift();
+    this.throwIfFailed();
+    while (this.unsent.length >= MAX_UNSENT) {
+      await this.unsent.shift()!.catch(() => undefined);
+      this.throwIfFailed();
+    }
   }
 
   push(batch: Batch): void {
+    this.throwIfFailed();
     const { counters, resume } = this.o;
     const n = batch.rows.length;
     counters.processed += n;
     const committed = resume !== null && batch.index < resume.batchesCommitted;
     const alreadySent = resume !== null && batch.index < resume.batchesSent;
     const written = this.writing.then(async () => {
+      this.throwIfFailed();
       if (!committed) {
         if (this.files && batch.files.length > 0) await copyFiles(batch, this.o, this.files);
         try {
@@ -162,24 +177,41 @@ class BatchPipeline {
       }
       counters.inserted += n;
     });
-    const sent = Promise.all([written, this.sending]).then(async () => {
+    // Settled, not raced: a batch is sent only after its own write and the previous send are both
+    // done, and a lane never finishes while the other still runs.
+    const sent = Promise.allSettled([this.sending, written]).then(async ([before, own]) => {
+      if (before.status === 'rejected') throw before.reason;
+      if (own.status === 'rejected') throw own.reason;
+      this.throwIfFailed();
       if (!alreadySent) {
         await this.o.backend.sendRows(batch.meta);
         await this.o.sink.markProgress({ batchesSent: batch.index + 1 });
       }
       counters.sent += n;
     });
-    // Observed through `unsent` / drain(); meanwhile a failure must not be an unhandled rejection.
-    written.catch(() => undefined);
-    sent.catch(() => undefined);
+    const record = (err: unknown) => {
+      this.failure ??= err;
+    };
+    written.catch(record);
+    sent.catch(record);
     this.writing = written;
     this.sending = sent;
     this.unsent.push(sent);
   }
 
-  /** Waits for every batch taken in; rejects with the first failure. */
+  /** Waits until both lanes are idle; never throws. */
+  async settle(): Promise<void> {
+    await Promise.allSettled([...this.unsent.splice(0), this.writing, this.sending]);
+  }
+
+  /** Waits for every batch taken in; throws the first failure. */
   async drain(): Promise<void> {
-    while (this.unsent.length > 0) await this.unsent.shift();
+    await this.settle();
+    this.throwIfFailed();
+  }
+
+  private throwIfFailed(): void {
+    if (this.failure !== null) throw this.failure;
   }
 }
 

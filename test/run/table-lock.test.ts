@@ -112,4 +112,13 @@ describe('table lock', () => {
       for (const r of won) await (r as PromiseFulfilledResult<Awaited<ReturnType<typeof acquireTableLock>>>).value.release();
     }
   });
+
+  it('a long run of ours keeps its lock past 12 hours while its heartbeat lives', async () => {
+    const root = await tempDir();
+    const file = lockPath(root, 'cars');
+    const long = new Date(Date.now() - LOCK_STALE_MS - 3_600_000).toISOString();
+    await writeFile(file, JSON.stringify({ ingestor_id: 'marathon', table_name: 'cars', pid: 1, hostname: 'busy-pod', started_at: long, heartbeat_ms: 30_000 }));
+    const err = (await acquireTableLock(root, 'cars', 'run-k').catch((e: unknown) => e)) as IngestError;
+    expect(err.code).toBe('LOCKED');
+  });
 });

@@ -27,6 +27,9 @@ function connectionOptions(s: MysqlSettings, database: string | undefined): mysq
 export async function connectOnce(s: MysqlSettings, database?: string): Promise<Connection> {
   const conn = await mysql.createConnection(connectionOptions(s, database));
   await conn.query("SET time_zone = '+00:00'");
+  // Strict mode whatever the server default: a value the server would truncate or coerce is an
+  // error, never a silent change (checks run before, so this is a last guard).
+  await conn.query("SET SESSION sql_mode = TRIM(BOTH ',' FROM CONCAT(@@SESSION.sql_mode, ',STRICT_ALL_TABLES'))");
   return conn;
 }
 

@@ -31,7 +31,7 @@ import { isAmbiguousCommit, isTransientMysqlError, mysqlErrorLabel } from './tra
 export type WriteMethod = 'auto' | 'insert';
 
 /** Server answers meaning "LOAD DATA LOCAL is not allowed here". */
-const LOCAL_INFILE_REFUSED = new Set([1148, 3948, 2068, 1227]);
+const LOCAL_INFILE_REFUSED = new Set([1148, 3948, 2068]);
 
 export interface MysqlSinkOptions {
   writeMethod?: WriteMethod;
@@ -87,7 +87,9 @@ export class MysqlSink implements RowSink {
     if (rows === 0) {
       // Nothing committed yet. An unfinished attempt of this very ingest may still have copied
       // files of its first batch: continue it rather than start over on a non-empty destination.
-      return sameIngest && !prior.run.registered ? prior.run : null;
+      // Only an attempt that committed nothing: if the table was emptied after batches were
+      // committed (a deleted dataset), those batches are gone and this is a fresh start.
+      return sameIngest && !prior.run.registered && prior.run.batchesCommitted === 0 ? prior.run : null;
     }
     if (!sameIngest) {
       throw new IngestError(
@@ -248,7 +250,11 @@ export class MysqlSink implements RowSink {
     });
   }
 
-  async finish(outcome: RunOutcome): Promise<void> {
+  finish(outcome: RunOutcome): Promise<void> {
+    return this.inLane(() => this.recordOutcome(outcome));
+  }
+
+  private async recordOutcome(outcome: RunOutcome): Promise<void> {
     const run = this.run;
     if (run === null) return;
     const c = outcome.counters;
@@ -272,10 +278,12 @@ export class MysqlSink implements RowSink {
     });
   }
 
-  async close(): Promise<void> {
-    const conn = this.conn;
-    this.conn = null;
-    if (conn) await conn.end().catch(() => conn.destroy());
+  close(): Promise<void> {
+    return this.inLane(async () => {
+      const conn = this.conn;
+      this.conn = null;
+      if (conn) await conn.end().catch(() => conn.destroy());
+    });
   }
 
   /**
