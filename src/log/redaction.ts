@@ -8,7 +8,7 @@ export const REDACT_PATHS = [
   'authorization',
   'BACKEND_TOKEN',
   'DB_PASSWORD',
-  'CLIENT_PASSWORD',
+  'CLIENT_PASSWORD', // never read by the ingestor; redacted should anything else ever log it
   '*.token',
   '*.password',
   '*.authorization',
