@@ -118,9 +118,17 @@ function held(file: string, ingestorId: string, heartbeatMs: number): TableLock 
       released = true;
       clearInterval(timer);
       heldHere.delete(heldKey(file, ingestorId));
-      // Remove it only while it is still ours.
-      const current = await readLock(file);
-      if (current?.ingestor_id === ingestorId) await rm(file, { force: true });
+      // Remove it only while it is still ours: move it aside atomically, check whose it was, and
+      // put back a lock that another run took over meanwhile.
+      const aside = `${file}.${randomBytes(6).toString('hex')}.released`;
+      try {
+        await rename(file, aside);
+      } catch {
+        return; // already gone
+      }
+      const moved = await readLock(aside);
+      if (moved?.ingestor_id !== ingestorId) await link(aside, file).catch(() => undefined);
+      await rm(aside, { force: true });
     },
   };
 }
