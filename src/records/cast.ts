@@ -752,11 +752,7 @@ function dateCaster(): Caster {
     if (typeof raw !== 'string') return raw === null || raw === undefined ? null : fInvalid;
     if (raw.length === 0) return null;
     const st = parseDateTime(raw, false);
-    if (st !== DT_OK) {
-      if (st === DT_BLANK) return fBlank;
-      if (st === DT_RANGE) return fRange;
-      return looksAmbiguous(raw) ? fAmbiguous : fInvalid;
-    }
+    if (st !== DT_OK) return parseFailure(st, raw, fBlank, fRange, fAmbiguous, fInvalid);
     if (P.y < 1000) return fOverflow;
     return P.start === 0 && P.end === raw.length ? raw : raw.slice(P.start, P.end);
   };
@@ -786,11 +782,7 @@ function dateTimeCaster(timestamp: boolean, fsp: number, sql: string): Caster {
     if (typeof raw !== 'string') return raw === null || raw === undefined ? null : fInvalid;
     if (raw.length === 0) return null;
     const st = parseDateTime(raw, true);
-    if (st !== DT_OK) {
-      if (st === DT_BLANK) return fBlank;
-      if (st === DT_RANGE) return fRange;
-      return looksAmbiguous(raw) ? fAmbiguous : fInvalid;
-    }
+    if (st !== DT_OK) return parseFailure(st, raw, fBlank, fRange, fAmbiguous, fInvalid);
     const fracLen = P.fracEnd - P.fracStart;
     if (fracLen > fsp && !zeros(raw, P.fracStart + fsp, P.fracEnd)) return fPrecision;
     if (P.off !== 0 || timestamp) {
@@ -833,6 +825,20 @@ const PARSE_TS_EMPTY = failure('CAST_INVALID', 'is empty; a timestamp is require
 const PARSE_TS_AMBIGUOUS = failure('CAST_AMBIGUOUS_DATE', 'is not an unambiguous date; use ISO 8601 YYYY-MM-DD HH:MM:SS');
 const PARSE_TS_RANGE = failure('CAST_INVALID', 'is not a valid calendar date or time of day; use ISO 8601 YYYY-MM-DD HH:MM:SS');
 
+/** Which failure a date/time that did not parse gets: blank, a field out of range, ambiguous, or not a date. */
+function parseFailure(
+  st: number,
+  raw: string,
+  blank: CastFailure,
+  range: CastFailure,
+  ambiguous: CastFailure,
+  invalid: CastFailure,
+): CastFailure {
+  if (st === DT_BLANK) return blank;
+  if (st === DT_RANGE) return range;
+  return looksAmbiguous(raw) ? ambiguous : invalid;
+}
+
 /**
  * The UTC epoch milliseconds of a value in any form the DATETIME/TIMESTAMP casters accept
  * (a value without an offset is taken as UTC; fractions beyond milliseconds are truncated).
@@ -840,11 +846,7 @@ const PARSE_TS_RANGE = failure('CAST_INVALID', 'is not a valid calendar date or 
  */
 export function parseTimestampMs(raw: string): number | CastFailure {
   const st = parseDateTime(raw, true);
-  if (st !== DT_OK) {
-    if (st === DT_BLANK) return PARSE_TS_EMPTY;
-    if (st === DT_RANGE) return PARSE_TS_RANGE;
-    return looksAmbiguous(raw) ? PARSE_TS_AMBIGUOUS : PARSE_TS_INVALID;
-  }
+  if (st !== DT_OK) return parseFailure(st, raw, PARSE_TS_EMPTY, PARSE_TS_RANGE, PARSE_TS_AMBIGUOUS, PARSE_TS_INVALID);
   let ms = 0;
   for (let k = 0, i = P.fracStart; k < 3; k++, i++) ms = ms * 10 + (i < P.fracEnd ? raw.charCodeAt(i) - 48 : 0);
   const secs = daysFromCivil(P.y, P.mo, P.d) * 86_400 + P.h * 3600 + P.mi * 60 + P.s - P.off * 60;
