@@ -2,43 +2,40 @@ import type { FileSetPlan, ImagePlan, Plan } from '../config/types.js';
 import { IngestError } from '../errors.js';
 import type { CheckedCells } from '../records/record-checker.js';
 import { checkImage } from './check-image.js';
-import { destinationName } from './copy-tracker.js';
-import { ImageFiles, referenceOf } from './file-handler.js';
+import { referenceOf } from './file-handler.js';
 import { MaskPairing, maskDestinationName, maskReferenceFor } from './mask-pairing.js';
-import { realDirectory, resolveReference, type ResolvedFile } from './resolve-reference.js';
+import { PairedImageFiles } from './paired-image-files.js';
 import type { FileHandler, RecordFiles } from './types.js';
-import { ReferencedFiles } from './unreferenced.js';
 
 /**
  * semantic_segmentation: each image has exactly one PNG mask of the same size (pairing rule in
  * mask-pairing.ts), copied both-or-neither: the image as `<stem><ext>`, the mask as
  * `masks/<stem>_mask.png`.
  */
-export class SegmentationFiles extends ImageFiles {
-  private masksDir = '';
+export class SegmentationFiles extends PairedImageFiles {
   private readonly pairing: MaskPairing;
-  private readonly referenced: ReferencedFiles;
   private readonly maskPlan: ImagePlan;
 
   constructor(
     images: ImagePlan,
-    private readonly masks: FileSetPlan,
+    masks: FileSetPlan,
     destination: string,
     /** Index of `mask_id` in the record's extras. */
     private readonly maskIdIndex: number,
   ) {
-    super(images, destination);
+    super(images, masks, 'mask', destination);
     this.pairing = new MaskPairing(images, masks);
-    this.referenced = new ReferencedFiles(masks, 'mask');
     // Masks are checked for format and pixel limit here, for size against their image below.
     this.maskPlan = { ...masks, targetSize: null, maxPixels: images.maxPixels, verify: images.verify };
   }
 
+  protected companionName(stem: string): string {
+    return maskDestinationName(stem);
+  }
+
   override async open(): Promise<void> {
     await super.open();
-    this.masksDir = await realDirectory(this.masks);
     this.pairing.clear();
-    this.referenced.clear();
   }
 
   override async resolve(record: CheckedCells): Promise<RecordFiles> {
@@ -47,15 +44,12 @@ export class SegmentationFiles extends ImageFiles {
     const maskReference = maskReferenceFor(imageReference, this.images, record.extras[this.maskIdIndex] ?? null);
     this.pairing.pair(imageReference, maskReference, record.row);
     const { primary: image } = await super.resolve(record);
-    const mask = await resolveReference(maskReference, this.masks, this.masksDir);
-    this.tracker.claim(mask, maskDestinationName(image.stem));
-    return { primary: image, all: [image, mask] };
+    return this.withCompanion(image, maskReference);
   }
 
   override async check(record: CheckedCells): Promise<RecordFiles> {
     const files = await this.resolve(record);
-    const [image, mask] = files.all as [ResolvedFile, ResolvedFile];
-    this.referenced.add(mask.path);
+    const [image, mask] = this.pairOf(files, true);
     const [info, maskInfo] = await Promise.all([checkImage(image, this.images), checkImage(mask, this.maskPlan)]);
     if (maskInfo.width !== info.width || maskInfo.height !== info.height) {
       throw new IngestError(
@@ -65,19 +59,6 @@ export class SegmentationFiles extends ImageFiles {
       );
     }
     return { ...files, width: info.width, height: info.height };
-  }
-
-  override async copy(files: RecordFiles): Promise<void> {
-    const [image, mask] = files.all as [ResolvedFile, ResolvedFile];
-    await this.tracker.copyAllOrNone([
-      [image, destinationName(image)],
-      [mask, maskDestinationName(image.stem)],
-    ]);
-  }
-
-  async afterCheck(): Promise<string[]> {
-    const warning = await this.referenced.warning(this.masksDir);
-    return warning === null ? [] : [warning];
   }
 }
 
