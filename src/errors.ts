@@ -103,6 +103,8 @@ export const ERROR_CODES = {
   FILE_COPY_FAILED: 'transient',
   /** The egress record cannot be written (a full or read-only PVC): nothing more is sent. */
   EGRESS_LOG_FAILED: 'transient',
+  /** The row spool (checked rows kept for the write pass) cannot be written (a full or read-only PVC). */
+  SPOOL_FAILED: 'transient',
   /** Another run holds the table lock: retrying later helps. */
   LOCKED: 'transient',
   INTERRUPTED: 'interrupted',

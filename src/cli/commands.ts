@@ -142,6 +142,8 @@ async function ingestCommand(args: CliArgs, io: CliIO): Promise<number> {
       title: env.title ?? undefined,
       signal: io.signal,
       tty: !container && io.stderr.isTTY ? (io.stderr as NodeJS.WriteStream) : null,
+      // Checked rows kept for the write pass: on the storage volume, next to the table lock.
+      spoolDir: path.join(env.storageRoot, '.tracebloc-ingest', 'spool'),
       openBackend: async (ingestorId) => {
         const dir = reportDirFor(ingestorId);
         await mkdir(dir, { recursive: true });

@@ -13,6 +13,7 @@ import type { LoadedProcessor } from '../plugins/load-processors.js';
 import { Progress } from '../log/progress.js';
 import { LabelValues } from './label-values.js';
 import { TaskWindow } from './task-window.js';
+import type { RowSpool } from './row-spool.js';
 
 /** File checks in flight: sharp reads headers on libuv's thread pool; a few per core keep it busy. */
 const CHECK_CONCURRENCY = Math.max(4, availableParallelism() * 2);
@@ -62,6 +63,8 @@ export interface CheckPassOptions {
   resuming?: boolean;
   /** The run's record processors (plugins), loaded once. */
   processors?: readonly LoadedProcessor[];
+  /** Keeps every valid record for the write pass (categories without files only). */
+  spool?: RowSpool;
 }
 
 /**
@@ -92,6 +95,8 @@ export async function checkPass(plan: Plan, options: CheckPassOptions): Promise<
   const window = new TaskWindow(options.fileConcurrency ?? CHECK_CONCURRENCY);
   const progress = new Progress('check', null, options.logger, options.tty ?? null);
   const distinctFiles = new Set<string>();
+  const spool = options.spool ?? null;
+  if (spool && files) throw new IngestError('INTERNAL', 'the row spool is for categories without files');
 
   if (!options.resuming) await checkDestinationEmpty(plan.destination);
   const fingerprint = createHash('sha256');
@@ -131,8 +136,11 @@ export async function checkPass(plan: Plan, options: CheckPassOptions): Promise<
       }
       valid++;
       labels?.push(cells.labelNumber);
+      const full = spool?.add(cells);
+      if (full) await full;
     }
     await window.drain();
+    await spool?.finish();
     for (const warning of (await files?.afterCheck?.()) ?? []) options.logger.warn(warning);
   } finally {
     await source.close();

@@ -13,6 +13,8 @@ import { quarantineVerdict } from './quarantine.js';
 import { registerDataset } from './register.js';
 import { writePass } from './write-pass.js';
 import { loadProcessors } from '../plugins/load-processors.js';
+import { runtimeFor } from '../categories/registry.js';
+import { RowSpool } from './row-spool.js';
 
 export type RunStatus = 'succeeded' | 'quarantined' | 'planned' | 'rejected' | 'failed' | 'interrupted';
 
@@ -31,6 +33,12 @@ export interface IngestOptions {
   title?: string;
   signal?: AbortSignal;
   tty?: NodeJS.WriteStream | null;
+  /**
+   * Where the check pass may keep the rows it accepted, already encoded, so the write pass need not
+   * read and check the source again (RowSpool). Used in `run` mode for categories without files
+   * when the sink can take encoded rows; without it the write pass reads the source again.
+   */
+  spoolDir?: string;
 }
 
 export interface IngestResult {
@@ -65,6 +73,7 @@ export async function ingest(o: IngestOptions): Promise<IngestResult> {
   let prior: PriorRun | null = null;
   let ingestorId = o.ingestorId;
   let opened = false;
+  let spool: RowSpool | null = null;
 
   const finish = async (status: RunStatus, error: IngestError | null, problems: readonly IngestError[] = []) => {
     timings.totalMs = Math.round(performance.now() - started);
@@ -104,8 +113,16 @@ export async function ingest(o: IngestOptions): Promise<IngestResult> {
     }
 
     const processors = await loadProcessors(o.plan);
+    spool = await openSpool(o, prior);
     let t = performance.now();
-    check = await checkPass(o.plan, { logger: o.logger, signal: o.signal, tty: o.tty, resuming: prior !== null, processors });
+    check = await checkPass(o.plan, {
+      logger: o.logger,
+      signal: o.signal,
+      tty: o.tty,
+      resuming: prior !== null,
+      processors,
+      spool: spool ?? undefined,
+    });
     timings.checkMs = Math.round(performance.now() - t);
     counters.total = check.total;
 
@@ -162,6 +179,7 @@ export async function ingest(o: IngestOptions): Promise<IngestResult> {
       signal: o.signal,
       tty: o.tty,
       processors,
+      spool: spool ?? undefined,
     });
     timings.writeMs = Math.round(performance.now() - t);
     if (o.signal?.aborted) {
@@ -181,7 +199,17 @@ export async function ingest(o: IngestOptions): Promise<IngestResult> {
     if (error.code === 'INTERRUPTED' || o.signal?.aborted) return await finish('interrupted', error);
     const dataClass = error.errorClass === 'data' || error.errorClass === 'config' || error.errorClass === 'conflict';
     return await finish(dataClass && !opened ? 'rejected' : 'failed', error);
+  } finally {
+    await spool?.remove();
   }
+}
+
+/** A row spool when this run can use one (see IngestOptions.spoolDir), else null. */
+async function openSpool(o: IngestOptions, prior: PriorRun | null): Promise<RowSpool | null> {
+  const encoder = o.sink.encoder;
+  if (o.mode !== 'run' || o.spoolDir === undefined || encoder === undefined || !o.sink.writeEncoded) return null;
+  if (prior?.registered || runtimeFor(o.plan.category).createFileHandler !== undefined) return null;
+  return RowSpool.create(o.spoolDir, o.plan.table, o.ingestorId, encoder);
 }
 
 function exitCodeOf(status: RunStatus, error: IngestError | null): ExitCode {

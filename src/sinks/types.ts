@@ -13,6 +13,20 @@ export interface OutRow {
   readonly values: readonly CellValue[];
 }
 
+/**
+ * A sink's own text form of a row without its data_id, built once in the check pass (see
+ * RowSpool) so the write pass does no per-value work. One line: never contains a newline.
+ */
+export interface RowEncoder {
+  encodeRow(row: Omit<OutRow, 'dataId'>): string;
+}
+
+/** A batch of encoded rows: `rows[i]` (from `encodeRow`) gets `dataIds[i]`. */
+export interface EncodedBatch {
+  readonly dataIds: readonly string[];
+  readonly rows: readonly string[];
+}
+
 /** Facts about the run that sinks record. */
 export interface RunInfo {
   readonly ingestorId: string;
@@ -70,6 +84,12 @@ export interface RowSink {
   open(run: RunInfo): Promise<{ salt: string }>;
   /** Writes batch number `batch` (0-based); resolves when it is committed together with the progress counter. */
   write(rows: readonly OutRow[], batch: number): Promise<void>;
+  /**
+   * Optional fast path: the sink's row encoding (used in the check pass) and the write of batches
+   * so encoded, with the same guarantees as `write`. A sink offers both or neither.
+   */
+  readonly encoder?: RowEncoder;
+  writeEncoded?(batch: EncodedBatch, index: number): Promise<void>;
   /** Records progress that is not part of a write (metadata sent, registration done). */
   markProgress(progress: BatchProgress): Promise<void>;
   /** Records the run's outcome. */

@@ -40,19 +40,30 @@ export function createTableSql(plan: Plan, options: { ifNotExists?: boolean } = 
   ].join('\n');
 }
 
-function insertColumns(plan: Plan): string {
-  return [...PLATFORM_INSERT_COLUMNS, ...plan.columns.map((c) => c.name)].map(quoteId).join(', ');
+/**
+ * Column orders of a write. `rows`: an OutRow's fields in PLATFORM_INSERT_COLUMNS order, then the
+ * features. `encoded`: the data_id and the run's constants first, then the columns of an encoded
+ * row (MysqlSink.encodeRow), so a batch line is the data_id and a fixed prefix before the row's text.
+ */
+export type ColumnOrder = 'rows' | 'encoded';
+
+/** The platform columns an encoded row holds, in order. */
+export const ENCODED_ROW_COLUMNS: readonly string[] = ['label', 'filename', 'extension', 'annotation'];
+
+function insertColumns(plan: Plan, order: ColumnOrder): string {
+  const platform = order === 'rows' ? PLATFORM_INSERT_COLUMNS : ['data_id', 'data_intent', 'ingestor_id', ...ENCODED_ROW_COLUMNS];
+  return [...platform, ...plan.columns.map((c) => c.name)].map(quoteId).join(', ');
 }
 
 /** `INSERT … VALUES ?` for mysql2's nested-array expansion. */
-export function insertSql(plan: Plan): string {
-  return `INSERT INTO ${quoteId(plan.table)} (${insertColumns(plan)}) VALUES ?`;
+export function insertSql(plan: Plan, order: ColumnOrder = 'rows'): string {
+  return `INSERT INTO ${quoteId(plan.table)} (${insertColumns(plan, order)}) VALUES ?`;
 }
 
 /** `LOAD DATA LOCAL INFILE` of tab-separated rows (see tsv.ts) into the same columns. */
-export function loadDataSql(plan: Plan): string {
+export function loadDataSql(plan: Plan, order: ColumnOrder = 'rows'): string {
   return `LOAD DATA LOCAL INFILE 'batch.tsv' INTO TABLE ${quoteId(plan.table)} CHARACTER SET utf8mb4
-    FIELDS TERMINATED BY '\\t' ESCAPED BY '\\\\' LINES TERMINATED BY '\\n' (${insertColumns(plan)})`;
+    FIELDS TERMINATED BY '\\t' ESCAPED BY '\\\\' LINES TERMINATED BY '\\n' (${insertColumns(plan, order)})`;
 }
 
 export const RUNS_TABLE = 'tracebloc_ingest_runs';

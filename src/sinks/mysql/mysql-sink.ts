@@ -3,14 +3,25 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { Readable } from 'node:stream';
 import type { ResultSetHeader, RowDataPacket } from 'mysql2/promise';
 import type { CellValue } from '../../records/cast.js';
-import { tsvRows } from './tsv.js';
+import { parseTsvLine, tsvLine, tsvRows, tsvValue } from './tsv.js';
 import { IngestError } from '../../errors.js';
 import type { Plan } from '../../config/types.js';
-import type { BatchProgress, OutRow, PriorRun, RowSink, RunIdentity, RunInfo, RunOutcome } from '../types.js';
+import type {
+  BatchProgress,
+  EncodedBatch,
+  OutRow,
+  PriorRun,
+  RowEncoder,
+  RowSink,
+  RunIdentity,
+  RunInfo,
+  RunOutcome,
+} from '../types.js';
 import { connectOnce, waitForMysql, type Connection } from './connect.js';
 import {
   createDatabaseSql,
   createTableSql,
+  type ColumnOrder,
   insertSql,
   loadDataSql,
   META_TABLE,
@@ -45,6 +56,21 @@ export interface MysqlSinkOptions {
   onFallback?: (errno: number) => void;
 }
 
+/** A connection the sink opens on demand and drops after a fatal error. */
+interface ConnectionSlot {
+  conn: Connection | null;
+}
+
+/** One batch, in whichever form it came: its LOAD DATA text and, for the INSERT fallback, its values. */
+interface BatchData {
+  readonly count: number;
+  /** Checked after an ambiguous commit: the batch landed if its first row is there. */
+  readonly firstDataId: string;
+  readonly tsv: () => Buffer;
+  readonly values: () => CellValue[][];
+  readonly order: ColumnOrder;
+}
+
 /**
  * Writes rows to the cluster-local MySQL: one transaction per batch (multi-row INSERT plus the
  * run's progress counter), retries of transient failures (a batch whose commit may have landed is
@@ -53,12 +79,20 @@ export interface MysqlSinkOptions {
 export class MysqlSink implements RowSink {
   readonly kind = 'mysql' as const;
   readonly where: string;
-  private conn: Connection | null = null;
+  /** Batches, the run record and everything else, one statement group after another (see inLane). */
+  private readonly main: ConnectionSlot = { conn: null };
+  /**
+   * `batches_sent` marks. On their own connection so a mark never waits behind the next batch's
+   * transaction (nor lands inside it): the next batch is written while the previous one is sent.
+   */
+  private readonly marks: ConnectionSlot = { conn: null };
   private run: RunInfo | null = null;
   /** The database exists (connections may select it). */
   private databaseReady = false;
   private readonly sql: string;
   private readonly loadSql: string;
+  private readonly insertEncodedSql: string;
+  private readonly loadEncodedSql: string;
   private useLoadData: boolean;
   private readonly maxAttempts: number;
   private readonly baseDelayMs: number;
@@ -71,13 +105,15 @@ export class MysqlSink implements RowSink {
     this.where = `mysql://${settings.host}:${settings.port}/${settings.database}.${plan.table}`;
     this.sql = insertSql(plan);
     this.loadSql = loadDataSql(plan);
+    this.insertEncodedSql = insertSql(plan, 'encoded');
+    this.loadEncodedSql = loadDataSql(plan, 'encoded');
     this.useLoadData = (options.writeMethod ?? 'auto') === 'auto';
     this.maxAttempts = options.maxAttempts ?? 6;
     this.baseDelayMs = options.baseDelayMs ?? 250;
   }
 
   async preflight(identity: RunIdentity): Promise<PriorRun | null> {
-    this.conn = await waitForMysql(this.settings, this.options.signal);
+    this.main.conn = await waitForMysql(this.settings, this.options.signal);
     const rows = await this.tableRows();
     const prior = await this.latestRun(rows);
     const sameIngest =
@@ -159,29 +195,53 @@ export class MysqlSink implements RowSink {
   }
 
   write(rows: readonly OutRow[], batch: number): Promise<void> {
-    return this.inLane(() => this.writeBatch(rows, batch));
+    return this.inLane(() => {
+      const run = this.requireRun();
+      const values = (): CellValue[][] =>
+        rows.map((r) => [r.label, this.plan.intent, r.dataId, r.filename, r.extension, r.annotation, run.ingestorId, ...r.values]);
+      return this.writeBatch(
+        { count: rows.length, firstDataId: rows[0]?.dataId ?? '', tsv: () => tsvRows(values()), values, order: 'rows' },
+        batch,
+      );
+    });
   }
 
-  private async writeBatch(rows: readonly OutRow[], batch: number): Promise<void> {
-    if (rows.length === 0) return;
-    const run = this.run;
-    if (run === null) throw new IngestError('INTERNAL', 'write before open');
-    const values: CellValue[][] = rows.map((r) => [
-      r.label,
-      this.plan.intent,
-      r.dataId,
-      r.filename,
-      r.extension,
-      r.annotation,
-      run.ingestorId,
-      ...r.values,
-    ]);
+  /** Rows encoded once in the check pass: label, filename, extension, annotation, features (ENCODED_ROW_COLUMNS). */
+  readonly encoder: RowEncoder = {
+    encodeRow: (r) => tsvLine([r.label, r.filename, r.extension, r.annotation, ...r.values]),
+  };
+
+  writeEncoded(batch: EncodedBatch, index: number): Promise<void> {
+    return this.inLane(() => {
+      const run = this.requireRun();
+      const { dataIds, rows } = batch;
+      const constants = `\t${tsvValue(this.plan.intent)}\t${tsvValue(run.ingestorId)}\t`;
+      const tsv = (): Buffer => {
+        let text = '';
+        for (let i = 0; i < rows.length; i++) text += dataIds[i]! + constants + rows[i]! + '\n';
+        return Buffer.from(text, 'utf8');
+      };
+      // The INSERT fallback (no LOAD DATA LOCAL): the same text, split back into values.
+      const values = (): CellValue[][] =>
+        rows.map((r, i) => [dataIds[i]!, this.plan.intent, run.ingestorId, ...parseTsvLine(r)]);
+      return this.writeBatch({ count: rows.length, firstDataId: dataIds[0] ?? '', tsv, values, order: 'encoded' }, index);
+    });
+  }
+
+  private requireRun(): RunInfo {
+    if (this.run === null) throw new IngestError('INTERNAL', 'write before open');
+    return this.run;
+  }
+
+  private async writeBatch(data: BatchData, batch: number): Promise<void> {
+    if (data.count === 0) return;
+    const run = this.requireRun();
     let ambiguous = false;
     await this.retrying(
       async (conn) => {
-        if (ambiguous && (await this.landed(conn, rows))) return;
+        if (ambiguous && (await this.landed(conn, data.firstDataId))) return;
         await conn.beginTransaction();
-        await this.insertRows(conn, values);
+        await this.insertRows(conn, data);
         // The progress counter commits with the rows: a retry knows exactly which batches landed.
         await conn.query(`UPDATE ${quoteId(RUNS_TABLE)} SET batches_committed = ? WHERE ingestor_id = ?`, [
           batch + 1,
@@ -198,23 +258,23 @@ export class MysqlSink implements RowSink {
 
   /**
    * Inserts one batch inside the open transaction. LOAD DATA LOCAL turns duplicate keys and
-   * conversion problems into warnings, so anything but exactly `values.length` clean rows fails the
+   * conversion problems into warnings, so anything but exactly `data.count` clean rows fails the
    * batch (it is rolled back): nothing is silently dropped or altered.
    */
-  private async insertRows(conn: Connection, values: CellValue[][]): Promise<void> {
+  private async insertRows(conn: Connection, data: BatchData): Promise<void> {
     if (this.useLoadData) {
       try {
-        const data = tsvRows(values);
+        const tsv = data.tsv();
         const [result] = await conn.query<ResultSetHeader>({
-          sql: this.loadSql,
-          infileStreamFactory: () => Readable.from([data]),
+          sql: data.order === 'rows' ? this.loadSql : this.loadEncodedSql,
+          infileStreamFactory: () => Readable.from([tsv]),
         });
-        if (result.affectedRows !== values.length || result.warningStatus > 0) {
+        if (result.affectedRows !== data.count || result.warningStatus > 0) {
           const [warnings] = await conn.query<RowDataPacket[]>('SHOW WARNINGS LIMIT 1');
           const code = warnings[0]?.['Code'];
           throw new IngestError(
             'MYSQL_FAILED',
-            `the server accepted ${result.affectedRows} of ${values.length} rows of a batch (${code !== undefined ? `warning ${String(code)}` : 'no warning'}); the batch was rolled back`,
+            `the server accepted ${result.affectedRows} of ${data.count} rows of a batch (${code !== undefined ? `warning ${String(code)}` : 'no warning'}); the batch was rolled back`,
             { status: code !== undefined ? Number(code) : undefined },
           );
         }
@@ -228,30 +288,51 @@ export class MysqlSink implements RowSink {
         await conn.beginTransaction();
       }
     }
-    await conn.query(this.sql, [values]);
+    await conn.query(data.order === 'rows' ? this.sql : this.insertEncodedSql, [data.values()]);
   }
+
+  /** Marks in flight, one after another on the marks connection. */
+  private markLane: Promise<unknown> = Promise.resolve();
 
   markProgress(progress: BatchProgress): Promise<void> {
-    return this.inLane(() => this.recordProgress(progress));
-  }
-
-  private async recordProgress(progress: BatchProgress): Promise<void> {
-    const run = this.run;
-    if (run === null) return;
-    await this.retrying(async (conn) => {
-      if ('batchesSent' in progress) {
-        await conn.query(
-          `UPDATE ${quoteId(RUNS_TABLE)} SET batches_sent = GREATEST(batches_sent, ?) WHERE ingestor_id = ?`,
-          [progress.batchesSent, run.ingestorId],
-        );
-      } else {
+    if ('batchesSent' in progress) {
+      const op = () => this.recordSent(progress.batchesSent);
+      const next = this.markLane.then(op, op);
+      this.markLane = next.catch(() => undefined);
+      return next;
+    }
+    // Registration comes after every batch: on the main lane, after the marks.
+    return this.inLane(async () => {
+      await this.markLane;
+      const run = this.run;
+      if (run === null) return;
+      await this.retrying(async (conn) => {
         await conn.query(`UPDATE ${quoteId(RUNS_TABLE)} SET registered_at = ? WHERE ingestor_id = ?`, [new Date(), run.ingestorId]);
-      }
+      });
     });
   }
 
+  private async recordSent(batchesSent: number): Promise<void> {
+    const run = this.run;
+    if (run === null) return;
+    await this.retrying(
+      async (conn) => {
+        await conn.query(`UPDATE ${quoteId(RUNS_TABLE)} SET batches_sent = GREATEST(batches_sent, ?) WHERE ingestor_id = ?`, [
+          batchesSent,
+          run.ingestorId,
+        ]);
+      },
+      undefined,
+      'recording a sent batch',
+      this.marks,
+    );
+  }
+
   finish(outcome: RunOutcome): Promise<void> {
-    return this.inLane(() => this.recordOutcome(outcome));
+    return this.inLane(async () => {
+      await this.markLane;
+      await this.recordOutcome(outcome);
+    });
   }
 
   private async recordOutcome(outcome: RunOutcome): Promise<void> {
@@ -280,9 +361,12 @@ export class MysqlSink implements RowSink {
 
   close(): Promise<void> {
     return this.inLane(async () => {
-      const conn = this.conn;
-      this.conn = null;
-      if (conn) await conn.end().catch(() => conn.destroy());
+      await this.markLane;
+      for (const slot of [this.main, this.marks]) {
+        const conn = slot.conn;
+        slot.conn = null;
+        if (conn) await conn.end().catch(() => conn.destroy());
+      }
     });
   }
 
@@ -295,14 +379,15 @@ export class MysqlSink implements RowSink {
     work: (conn: Connection) => Promise<void>,
     onError?: (err: unknown) => void,
     what = 'a MySQL statement',
+    slot: ConnectionSlot = this.main,
   ): Promise<void> {
     for (let attempt = 1; ; attempt++) {
       try {
-        await work(await this.connection());
+        await work(await this.connection(slot));
         return;
       } catch (err) {
         onError?.(err);
-        await this.discardConnection(err);
+        await this.discardConnection(slot, err);
         const code = mysqlErrorLabel(err);
         if (err instanceof IngestError) throw err;
         if (!isTransientMysqlError(err) || attempt >= this.maxAttempts || this.options.signal?.aborted) {
@@ -373,31 +458,31 @@ export class MysqlSink implements RowSink {
     return salt;
   }
 
-  private async connection(): Promise<Connection> {
-    if (this.conn === null) {
-      this.conn = await connectOnce(this.settings, this.databaseReady ? this.settings.database : undefined);
+  private async connection(slot: ConnectionSlot = this.main): Promise<Connection> {
+    if (slot.conn === null) {
+      slot.conn = await connectOnce(this.settings, this.databaseReady ? this.settings.database : undefined);
     }
-    return this.conn;
+    return slot.conn;
   }
 
-  private async discardConnection(err: unknown): Promise<void> {
-    const conn = this.conn;
+  private async discardConnection(slot: ConnectionSlot, err: unknown): Promise<void> {
+    const conn = slot.conn;
     if (conn === null) return;
     if ((err as { fatal?: boolean }).fatal) {
-      this.conn = null;
+      slot.conn = null;
       conn.destroy();
       return;
     }
     await conn.rollback().catch(() => {
-      this.conn = null;
+      slot.conn = null;
       conn.destroy();
     });
   }
 
   /** After an ambiguous commit: did the batch land? (data_id is unique, the batch is atomic.) */
-  private async landed(conn: Connection, rows: readonly OutRow[]): Promise<boolean> {
+  private async landed(conn: Connection, firstDataId: string): Promise<boolean> {
     const [found] = await conn.query<RowDataPacket[]>(`SELECT 1 FROM ${quoteId(this.plan.table)} WHERE data_id = ? LIMIT 1`, [
-      rows[0]!.dataId,
+      firstDataId,
     ]);
     return found.length > 0;
   }

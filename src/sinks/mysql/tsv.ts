@@ -13,11 +13,23 @@ export function tsvValue(v: CellValue): string {
 /** Rows of values as LOAD DATA input, one line per row. */
 export function tsvRows(rows: ReadonlyArray<readonly CellValue[]>): Buffer {
   const lines = new Array<string>(rows.length);
-  for (let r = 0; r < rows.length; r++) {
-    const row = rows[r]!;
-    let line = tsvValue(row[0] ?? null);
-    for (let i = 1; i < row.length; i++) line += '\t' + tsvValue(row[i] ?? null);
-    lines[r] = line;
-  }
+  for (let r = 0; r < rows.length; r++) lines[r] = tsvLine(rows[r]!);
   return Buffer.from(lines.join('\n') + '\n', 'utf8');
+}
+
+/** One row's values as a single LOAD DATA line (no newline at the end). */
+export function tsvLine(values: readonly CellValue[]): string {
+  let line = tsvValue(values[0] ?? null);
+  for (let i = 1; i < values.length; i++) line += '\t' + tsvValue(values[i] ?? null);
+  return line;
+}
+
+const UNESCAPES: Readonly<Record<string, string>> = { t: '\t', n: '\n', r: '\r', '0': '\0' };
+
+/** The inverse of `tsvLine`: the values of one line, as text or null (for the INSERT fallback). */
+export function parseTsvLine(line: string): (string | null)[] {
+  return line.split('\t').map((v) => {
+    if (v === '\\N') return null;
+    return v.includes('\\') ? v.replace(/\\(.)/gs, (_, c: string) => UNESCAPES[c] ?? c) : v;
+  });
 }

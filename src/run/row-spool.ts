@@ -1,0 +1,165 @@
+import { createReadStream, createWriteStream, type WriteStream } from 'node:fs';
+import { mkdir, readdir, rm } from 'node:fs/promises';
+import path from 'node:path';
+import { once } from 'node:events';
+import { StringDecoder } from 'node:string_decoder';
+import { IngestError } from '../errors.js';
+import type { CheckedCells } from '../records/record-checker.js';
+import type { RowEncoder } from '../sinks/types.js';
+
+/** One spooled record, as the write pass needs it. */
+export interface SpooledRow {
+  readonly row: number;
+  readonly dataIdSource: string | null;
+  readonly label: string | null;
+  /** The sink's encoding of the row (every column but data_id). */
+  readonly encoded: string;
+}
+
+/** Bytes gathered before one write to the spool file. */
+const FLUSH_CHARS = 256 * 1024;
+
+/**
+ * The checked rows of the check pass, kept for the write pass so the source is read, parsed, cast
+ * and checked once. Each valid row becomes one line: its row number, its data_id source value and
+ * its label (for the key and the backend metadata), then the sink's own encoding of the row, built
+ * here once. Quarantined rows are not spooled, so the write pass cuts the same batches as before.
+ *
+ * The file holds cell values: it lives on the storage volume next to the lock (never in a log),
+ * is readable by its owner only, and is removed when the run ends, whatever the outcome; a file
+ * left by a killed run is removed by the next run on the same table, which holds the table lock.
+ */
+export class RowSpool {
+  private out: WriteStream | null = null;
+  private pending = '';
+  private failure: Error | null = null;
+  /** Rows spooled. */
+  rows = 0;
+
+  private constructor(
+    readonly file: string,
+    private readonly encoder: RowEncoder,
+  ) {}
+
+  /** Removes files earlier runs on this table left behind, then opens a fresh spool file. */
+  static async create(dir: string, table: string, runId: string, encoder: RowEncoder): Promise<RowSpool> {
+    await mkdir(dir, { recursive: true, mode: 0o700 });
+    const prefix = `${table}.`;
+    for (const name of await readdir(dir)) {
+      if (name.startsWith(prefix) && name.endsWith('.spool')) await rm(path.join(dir, name), { force: true });
+    }
+    const spool = new RowSpool(path.join(dir, `${table}.${runId}.spool`), encoder);
+    const out = createWriteStream(spool.file, { flags: 'wx', mode: 0o600 });
+    out.on('error', (err) => {
+      spool.failure ??= err;
+    });
+    await once(out, 'open');
+    spool.out = out;
+    return spool;
+  }
+
+  /**
+   * Adds a checked row. Returns a promise only when the file must drain first (backpressure reaches
+   * the reader); most calls return at once.
+   */
+  add(cells: CheckedCells): Promise<void> | undefined {
+    const encoded = this.encoder.encodeRow({
+      label: cells.label,
+      filename: null,
+      extension: null,
+      annotation: cells.annotation,
+      values: cells.values,
+    });
+    this.pending += `${cells.row}\t${escapeField(cells.dataIdSource)}\t${escapeField(cells.label)}\t${encoded}\n`;
+    this.rows++;
+    return this.pending.length >= FLUSH_CHARS ? this.flush() : undefined;
+  }
+
+  /** Writes what is gathered and waits until the file accepted it. */
+  async flush(): Promise<void> {
+    const out = this.out;
+    if (out === null) throw new IngestError('INTERNAL', 'the row spool is closed');
+    this.throwIfFailed();
+    const text = this.pending;
+    this.pending = '';
+    if (text.length > 0 && !out.write(text)) await once(out, 'drain');
+    this.throwIfFailed();
+  }
+
+  /** Flushes and closes the file: every row added is on disk. */
+  async finish(): Promise<void> {
+    await this.flush();
+    const out = this.out!;
+    this.out = null;
+    out.end();
+    await once(out, 'finish');
+    this.throwIfFailed();
+  }
+
+  /** The spooled rows in order, read back with bounded memory. */
+  async *read(): AsyncGenerator<SpooledRow> {
+    const input = createReadStream(this.file);
+    const decoder = new StringDecoder('utf8');
+    let rest = '';
+    try {
+      for await (const chunk of input as AsyncIterable<Buffer>) {
+        const text = rest + decoder.write(chunk);
+        let start = 0;
+        for (let end = text.indexOf('\n'); end >= 0; end = text.indexOf('\n', start)) {
+          yield parseLine(text, start, end);
+          start = end + 1;
+        }
+        rest = text.slice(start);
+      }
+      rest += decoder.end();
+      if (rest.length > 0) throw new IngestError('INTERNAL', 'the row spool ends inside a row');
+    } finally {
+      input.destroy();
+    }
+  }
+
+  /** Deletes the file (never throws). */
+  async remove(): Promise<void> {
+    if (this.out !== null) {
+      const out = this.out;
+      this.out = null;
+      out.destroy();
+    }
+    await rm(this.file, { force: true }).catch(() => undefined);
+  }
+
+  private throwIfFailed(): void {
+    if (this.failure !== null) {
+      const code = (this.failure as NodeJS.ErrnoException).code ?? 'unknown';
+      throw new IngestError('SPOOL_FAILED', `writing the row spool failed (${code})`, { file: this.file });
+    }
+  }
+}
+
+const FIELD_SPECIAL = /[\\\t\n]/;
+
+/** A text field of a spool line: `\N` for null; backslash, tab and newline escaped. */
+function escapeField(v: string | null): string {
+  if (v === null) return '\\N';
+  if (!FIELD_SPECIAL.test(v)) return v;
+  return v.replace(/[\\\t\n]/g, (c) => (c === '\\' ? '\\\\' : c === '\t' ? '\\t' : '\\n'));
+}
+
+function unescapeField(v: string): string | null {
+  if (v === '\\N') return null;
+  if (!v.includes('\\')) return v;
+  return v.replace(/\\(.)/g, (_, c: string) => (c === 't' ? '\t' : c === 'n' ? '\n' : c));
+}
+
+function parseLine(text: string, start: number, end: number): SpooledRow {
+  const a = text.indexOf('\t', start);
+  const b = text.indexOf('\t', a + 1);
+  const c = text.indexOf('\t', b + 1);
+  if (a < 0 || c < 0 || c > end) throw new IngestError('INTERNAL', 'the row spool holds a malformed row');
+  return {
+    row: Number(text.slice(start, a)),
+    dataIdSource: unescapeField(text.slice(a + 1, b)),
+    label: unescapeField(text.slice(b + 1, c)),
+    encoded: text.slice(c + 1, end),
+  };
+}
