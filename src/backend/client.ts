@@ -7,7 +7,7 @@
 import type { JsonValue } from '../config/types.js';
 import { IngestError } from '../errors.js';
 import type { EgressLog } from './egress-log.js';
-import type { BackendRequest, BackendResponse, Transport } from './transport.js';
+import { toJsonText, type BackendRequest, type BackendResponse, type Transport } from './transport.js';
 
 export interface RowMeta {
   data_id: string;
@@ -107,12 +107,15 @@ export class BackendClient {
       path: req.path,
       query: req.query ?? null,
       body: req.body ?? null,
+      bodyText: undefined as string | undefined,
     };
     // Nothing leaves that cannot be recorded: a failed egress log stops the run before the next send.
     this.#egress?.assertWritable();
     let res: BackendResponse;
     try {
-      res = await this.#transport.send(req, this.#signal);
+      // Serialized once: the wire and the egress log carry the very same text.
+      base.bodyText = req.body === undefined ? undefined : toJsonText(req.body);
+      res = await this.#transport.send(base.bodyText === undefined ? req : { ...req, bodyText: base.bodyText }, this.#signal);
     } catch (e) {
       const status = e instanceof IngestError && typeof e.context.status === 'number' ? e.context.status : undefined;
       this.#egress?.record({ ...base, ...(status !== undefined ? { status } : {}), outcome: 'failed' });

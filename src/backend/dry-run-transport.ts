@@ -22,7 +22,7 @@ export class DryRunTransport implements Transport {
       throw reason instanceof IngestError ? reason : new IngestError('INTERRUPTED', `backend request ${req.method} ${req.path} aborted`);
     }
     if (!req.path.startsWith('/')) throw new IngestError('INTERNAL', `backend request path must start with '/': ${req.path}`);
-    if (req.body !== undefined) toJsonText(req.body);
+    if (req.body !== undefined && req.bodyText === undefined) toJsonText(req.body);
     this.#requests++;
     const body: JsonValue = req.method === 'POST' && req.path === '/dataset/' ? { id: null, dry_run: true } : {};
     return { status: 200, body };

@@ -74,21 +74,24 @@ export class EgressLog {
     if (this.#error) throw this.#wrap(this.#error);
   }
 
-  /** Appends one line. `ts` defaults to now. Throws if the file could not be written earlier. */
-  record(entry: Omit<EgressEntry, 'ts'> & { ts?: string }): void {
+  /**
+   * Appends one line. `ts` defaults to now. `bodyText`, when given, is `body` already serialized
+   * (the exact text sent): it goes into the line as is. Throws if the file could not be written earlier.
+   */
+  record(entry: Omit<EgressEntry, 'ts'> & { ts?: string; bodyText?: string }): void {
     if (this.#error) throw this.#wrap(this.#error);
     if (this.#closed) throw new IngestError('INTERNAL', `egress log ${this.file} used after close`);
-    const line: EgressEntry = {
+    const head = {
       ts: entry.ts ?? new Date().toISOString(),
       method: entry.method,
       path: entry.path,
       query: entry.query ?? null,
-      body: entry.body ?? null,
-      ...(entry.status !== undefined ? { status: entry.status } : {}),
-      outcome: entry.outcome,
     };
+    const tail = { ...(entry.status !== undefined ? { status: entry.status } : {}), outcome: entry.outcome };
+    // The same text as JSON.stringify of the whole EgressEntry, in its key order.
+    const body = entry.bodyText ?? JSON.stringify(entry.body ?? null);
     this.#count++;
-    this.#stream.write(`${JSON.stringify(line)}\n`);
+    this.#stream.write(`${JSON.stringify(head).slice(0, -1)},"body":${body},${JSON.stringify(tail).slice(1)}\n`);
   }
 
   /** Flushes and closes the file; rejects if any write failed. Idempotent. */

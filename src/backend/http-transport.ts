@@ -148,7 +148,7 @@ export class HttpTransport implements Transport {
     if (this.#closed) throw new IngestError('INTERNAL', 'backend transport used after close');
     if (!req.path.startsWith('/')) throw new IngestError('INTERNAL', `backend request path must start with '/': ${req.path}`);
     if (req.method === 'GET' && req.body !== undefined) throw new IngestError('INTERNAL', 'a GET request cannot carry a body');
-    const bodyText = req.body === undefined ? undefined : toJsonText(req.body);
+    const bodyText = req.bodyText ?? (req.body === undefined ? undefined : toJsonText(req.body));
     const target = pathWithQuery(req.path, req.query);
     const what = `${req.method} ${req.path}`;
 

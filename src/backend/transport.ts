@@ -11,6 +11,8 @@ export interface BackendRequest {
   path: string;
   query?: Record<string, string>;
   body?: JsonValue;
+  /** `body` as `toJsonText` serialized it, when the caller already did (sent and logged as is). */
+  bodyText?: string;
 }
 
 export interface BackendResponse {
@@ -30,28 +32,54 @@ export interface Transport {
 /**
  * Serializes a request body. Refuses non-finite numbers (JSON has no NaN/Infinity; `JSON.stringify`
  * would silently turn them into `null`) and anything that is not JSON, with an `INTERNAL` error:
- * such a value reaching the backend client is a bug upstream.
+ * such a value reaching the backend client is a bug upstream. The body is checked by a walk first
+ * (a replacer function would cost a call per value), then serialized by `JSON.stringify` as is.
  */
 export function toJsonText(body: JsonValue): string {
+  assertJson(body, '', false);
   let text: string | undefined;
   try {
-    text = JSON.stringify(body, function (key: string, value: unknown) {
-      if (typeof value === 'number' && !Number.isFinite(value)) {
-        throw new IngestError('INTERNAL', `refusing to send a non-finite number${key === '' ? '' : ` (key "${key.slice(0, 64)}")`} to the backend`);
-      }
-      if (typeof value === 'bigint' || typeof value === 'function' || typeof value === 'symbol' || value === undefined) {
-        // undefined is allowed for optional object keys only (dropped by JSON.stringify), not as array items
-        if (value === undefined && !Array.isArray(this)) return value;
-        throw new IngestError('INTERNAL', `refusing to send a non-JSON value (${typeof value}) to the backend`);
-      }
-      return value;
-    }) as string | undefined;
+    text = JSON.stringify(body) as string | undefined;
   } catch (e) {
-    if (e instanceof IngestError) throw e;
     throw new IngestError('INTERNAL', 'request body is not serializable as JSON', {}, { cause: e });
   }
   if (text === undefined) throw new IngestError('INTERNAL', 'request body is not serializable as JSON');
   return text;
+}
+
+/** Throws on anything JSON.stringify would drop, alter or choke on (undefined is fine as an object member). */
+function assertJson(value: unknown, key: string, member: boolean): void {
+  switch (typeof value) {
+    case 'string':
+    case 'boolean':
+      return;
+    case 'number':
+      if (!Number.isFinite(value)) {
+        throw new IngestError('INTERNAL', `refusing to send a non-finite number${key === '' ? '' : ` (key "${key.slice(0, 64)}")`} to the backend`);
+      }
+      return;
+    case 'undefined':
+      if (member) return;
+      throw new IngestError('INTERNAL', 'refusing to send a non-JSON value (undefined) to the backend');
+    case 'object': {
+      if (value === null) return;
+      if (Array.isArray(value)) {
+        for (let i = 0; i < value.length; i++) assertJson(value[i], String(i), false);
+        return;
+      }
+      const toJSON = (value as { toJSON?: unknown }).toJSON;
+      if (typeof toJSON === 'function') {
+        assertJson(toJSON.call(value, key) as unknown, key, member);
+        return;
+      }
+      for (const k in value) {
+        if (Object.hasOwn(value, k)) assertJson((value as Record<string, unknown>)[k], k, true);
+      }
+      return;
+    }
+    default:
+      throw new IngestError('INTERNAL', `refusing to send a non-JSON value (${typeof value}) to the backend`);
+  }
 }
 
 /** `path?query` with the query encoded by URLSearchParams (keys kept in insertion order). */

@@ -1,5 +1,5 @@
 import { createReadStream, createWriteStream, type WriteStream } from 'node:fs';
-import { mkdir, readdir, rm } from 'node:fs/promises';
+import { chmod, mkdir, readdir, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { once } from 'node:events';
 import { StringDecoder } from 'node:string_decoder';
@@ -43,18 +43,21 @@ export class RowSpool {
 
   /** Removes files earlier runs on this table left behind, then opens a fresh spool file. */
   static async create(dir: string, table: string, runId: string, encoder: RowEncoder): Promise<RowSpool> {
-    await mkdir(dir, { recursive: true, mode: 0o700 });
-    const prefix = `${table}.`;
-    for (const name of await readdir(dir)) {
-      if (name.startsWith(prefix) && name.endsWith('.spool')) await rm(path.join(dir, name), { force: true });
-    }
     const spool = new RowSpool(path.join(dir, `${table}.${runId}.spool`), encoder);
-    const out = createWriteStream(spool.file, { flags: 'wx', mode: 0o600 });
-    out.on('error', (err) => {
-      spool.failure ??= err;
+    await spool.guard(async () => {
+      await mkdir(dir, { recursive: true, mode: 0o700 });
+      await chmod(dir, 0o700);
+      const prefix = `${table}.`;
+      for (const name of await readdir(dir)) {
+        if (name.startsWith(prefix) && name.endsWith('.spool')) await rm(path.join(dir, name), { force: true });
+      }
+      const out = createWriteStream(spool.file, { flags: 'wx', mode: 0o600 });
+      out.on('error', (err) => {
+        spool.failure ??= err;
+      });
+      await once(out, 'open');
+      spool.out = out;
     });
-    await once(out, 'open');
-    spool.out = out;
     return spool;
   }
 
@@ -82,7 +85,7 @@ export class RowSpool {
     this.throwIfFailed();
     const text = this.pending;
     this.pending = '';
-    if (text.length > 0 && !out.write(text)) await once(out, 'drain');
+    if (text.length > 0 && !out.write(text)) await this.guard(() => once(out, 'drain'));
     this.throwIfFailed();
   }
 
@@ -92,13 +95,16 @@ export class RowSpool {
     const out = this.out!;
     this.out = null;
     out.end();
-    await once(out, 'finish');
+    await this.guard(() => once(out, 'finish'));
     this.throwIfFailed();
   }
 
   /** The spooled rows in order, read back with bounded memory. */
   async *read(): AsyncGenerator<SpooledRow> {
     const input = createReadStream(this.file);
+    input.on('error', (err) => {
+      this.failure ??= err;
+    });
     const decoder = new StringDecoder('utf8');
     let rest = '';
     try {
@@ -113,6 +119,10 @@ export class RowSpool {
       }
       rest += decoder.end();
       if (rest.length > 0) throw new IngestError('INTERNAL', 'the row spool ends inside a row');
+    } catch (err) {
+      if (err instanceof IngestError) throw err;
+      this.failure ??= err as Error;
+      this.throwIfFailed();
     } finally {
       input.destroy();
     }
@@ -128,10 +138,21 @@ export class RowSpool {
     await rm(this.file, { force: true }).catch(() => undefined);
   }
 
+  /** Runs a file operation; any failure of it becomes SPOOL_FAILED (with the system's code, never data). */
+  private async guard<T>(op: () => Promise<T>): Promise<T> {
+    try {
+      return await op();
+    } catch (err) {
+      this.failure ??= err as Error;
+      this.throwIfFailed();
+      throw err;
+    }
+  }
+
   private throwIfFailed(): void {
     if (this.failure !== null) {
       const code = (this.failure as NodeJS.ErrnoException).code ?? 'unknown';
-      throw new IngestError('SPOOL_FAILED', `writing the row spool failed (${code})`, { file: this.file });
+      throw new IngestError('SPOOL_FAILED', `the row spool failed (${code})`, { file: this.file });
     }
   }
 }

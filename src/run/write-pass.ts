@@ -51,13 +51,7 @@ interface Batch {
   files: RecordFiles[];
 }
 
-const emptyBatch = (index: number, encoded: boolean): Batch => ({
-  index,
-  rows: [],
-  encoded: encoded ? { dataIds: [], rows: [] } : null,
-  meta: [],
-  files: [],
-});
+const emptyBatch = (index: number): Batch => ({ index, rows: [], encoded: null, meta: [], files: [] });
 
 const sizeOf = (b: Batch): number => b.encoded?.rows.length ?? b.rows.length;
 
@@ -81,7 +75,7 @@ export async function writePass(o: WritePassOptions): Promise<void> {
   }
   const source = await openRecords(plan, checker.wanted, 'write', o.processors);
   const pipeline = new BatchPipeline(o, files);
-  let batch = emptyBatch(0, false);
+  let batch = emptyBatch(0);
   let sinceTurn = 0;
   try {
     for await (const record of source.records) {
@@ -121,7 +115,7 @@ export async function writePass(o: WritePassOptions): Promise<void> {
       if (found) batch.files.push(found);
       if (batch.rows.length >= o.batchSize) {
         const ready = batch;
-        batch = emptyBatch(batch.index + 1, false);
+        batch = emptyBatch(batch.index + 1);
         await pipeline.room();
         if (o.signal?.aborted) break;
         pipeline.push(ready);
@@ -155,7 +149,26 @@ async function writeFromSpool(o: WritePassOptions, spool: RowSpool): Promise<voi
   const { plan, counters } = o;
   const progress = new Progress('write', counters.total, o.logger, o.tty ?? null);
   const pipeline = new BatchPipeline(o, null);
-  let batch = emptyBatch(0, true);
+  let index = 0;
+  let rows: number[] = [];
+  let sources: (string | null)[] = [];
+  let labels: (string | null)[] = [];
+  let encoded: string[] = [];
+  // Keys and labels per batch: one cipher call for the batch's data_ids.
+  const cut = (): Batch => {
+    const dataIds = o.keys.assignMany(rows, sources);
+    const meta = dataIds.map((dataId, i): RowMeta => ({
+      data_id: dataId,
+      data_intent: plan.intent,
+      label: o.labels ? o.labels.encode(labels[i] ?? '') : null,
+    }));
+    const batch: Batch = { index: index++, rows: [], encoded: { dataIds, rows: encoded }, meta, files: [] };
+    rows = [];
+    sources = [];
+    labels = [];
+    encoded = [];
+    return batch;
+  };
   let sinceTurn = 0;
   try {
     for await (const r of spool.read()) {
@@ -164,22 +177,22 @@ async function writeFromSpool(o: WritePassOptions, spool: RowSpool): Promise<voi
         sinceTurn = 0;
         await nextTurn();
       }
-      const dataId = o.keys.assign(r.row, r.dataIdSource);
-      batch.encoded!.dataIds.push(dataId);
-      batch.encoded!.rows.push(r.encoded);
-      batch.meta.push({ data_id: dataId, data_intent: plan.intent, label: o.labels ? o.labels.encode(r.label ?? '') : null });
-      if (batch.meta.length >= o.batchSize) {
-        const ready = batch;
-        batch = emptyBatch(batch.index + 1, true);
+      rows.push(r.row);
+      sources.push(r.dataIdSource);
+      labels.push(r.label);
+      encoded.push(r.encoded);
+      if (encoded.length >= o.batchSize) {
+        const ready = cut();
         await pipeline.room();
         if (o.signal?.aborted) break;
         pipeline.push(ready);
         progress.update(counters.inserted);
       }
     }
-    if (batch.meta.length > 0 && !o.signal?.aborted) {
+    if (encoded.length > 0 && !o.signal?.aborted) {
+      const last = cut();
       await pipeline.room();
-      pipeline.push(batch);
+      pipeline.push(last);
     }
     await pipeline.drain();
   } catch (err) {
@@ -208,13 +221,19 @@ const nextTurn = (): Promise<void> => new Promise((resolve) => setImmediate(reso
  * At most MAX_UNSENT batches are held, so memory is bounded and MySQL's and the backend's pace
  * reach the reader. A failure stops both lanes (later batches are not written or sent).
  */
-const MAX_UNSENT = 2;
+const MAX_UNSENT = 4;
+
+/** Batches committed together at most (see writeWaiting). */
+const MAX_GROUP = 4;
 
 /** Copies in flight: more than one per core only adds seeking and contention (measured, BENCHMARKS.md). */
 const COPY_CONCURRENCY = Math.max(2, availableParallelism());
 
 class BatchPipeline {
   private writing: Promise<void> = Promise.resolve();
+  /** Batches taken in and not yet picked up by the write lane. */
+  private readonly waiting: { batch: Batch; resolve: () => void; reject: (err: unknown) => void }[] = [];
+  private writerBusy = false;
   private sending: Promise<void> = Promise.resolve();
   private readonly unsent: Promise<void>[] = [];
   /** The first failure of either lane: once set, nothing new is written or sent. */
@@ -239,22 +258,12 @@ class BatchPipeline {
     const { counters, resume } = this.o;
     const n = sizeOf(batch);
     counters.processed += n;
-    const committed = resume !== null && batch.index < resume.batchesCommitted;
     const alreadySent = resume !== null && batch.index < resume.batchesSent;
-    const written = this.writing.then(async () => {
-      this.throwIfFailed();
-      if (!committed) {
-        if (this.files && batch.files.length > 0) await copyFiles(batch, this.o, this.files);
-        try {
-          if (batch.encoded === null) await this.o.sink.write(batch.rows, batch.index);
-          else await this.writeEncoded(batch.encoded, batch.index);
-        } catch (err) {
-          counters.failedInserts += n;
-          throw err;
-        }
-      }
-      counters.inserted += n;
-    });
+    const written = new Promise<void>((resolve, reject) => this.waiting.push({ batch, resolve, reject }));
+    if (!this.writerBusy) {
+      this.writerBusy = true;
+      this.writing = this.writeWaiting();
+    }
     // Settled, not raced: a batch is sent only after its own write and the previous send are both
     // done, and a lane never finishes while the other still runs.
     const sent = Promise.allSettled([this.sending, written]).then(async ([before, own]) => {
@@ -272,9 +281,57 @@ class BatchPipeline {
     };
     written.catch(record);
     sent.catch(record);
-    this.writing = written;
     this.sending = sent;
     this.unsent.push(sent);
+  }
+
+  /**
+   * The write lane: batches waiting when it gets to them are written together, in one transaction
+   * (a group): when MySQL falls behind, fewer and larger commits catch up. Never rejects.
+   */
+  private async writeWaiting(): Promise<void> {
+    try {
+      while (this.waiting.length > 0) {
+        const group = this.waiting.splice(0, MAX_GROUP);
+        try {
+          this.throwIfFailed();
+          await this.writeGroup(group.map((g) => g.batch));
+          for (const g of group) g.resolve();
+        } catch (err) {
+          this.failure ??= err;
+          for (const g of group) g.reject(err);
+        }
+      }
+    } finally {
+      this.writerBusy = false;
+    }
+  }
+
+  /** Copies the group's files, then commits its rows at once (the progress counter moves to its last batch). */
+  private async writeGroup(batches: readonly Batch[]): Promise<void> {
+    const { counters, resume } = this.o;
+    // Batches an interrupted attempt committed are a prefix: counted, not written again.
+    const fresh = batches.filter((b) => !(resume !== null && b.index < resume.batchesCommitted));
+    for (const b of batches) if (!fresh.includes(b)) counters.inserted += sizeOf(b);
+    if (fresh.length === 0) return;
+    for (const b of fresh) if (this.files && b.files.length > 0) await copyFiles(b, this.o, this.files);
+    const n = fresh.reduce((sum, b) => sum + sizeOf(b), 0);
+    const last = fresh[fresh.length - 1]!.index;
+    try {
+      if (fresh.every((b) => b.encoded !== null)) {
+        const one = fresh.length === 1 ? fresh[0]!.encoded! : {
+          dataIds: fresh.flatMap((b) => b.encoded!.dataIds),
+          rows: fresh.flatMap((b) => b.encoded!.rows),
+        };
+        await this.writeEncoded(one, last);
+      } else {
+        await this.o.sink.write(fresh.length === 1 ? fresh[0]!.rows : fresh.flatMap((b) => b.rows), last);
+      }
+    } catch (err) {
+      counters.failedInserts += n;
+      throw err;
+    }
+    counters.inserted += n;
   }
 
   private writeEncoded(encoded: EncodedBatch, index: number): Promise<void> {

@@ -27,6 +27,15 @@ describe('data_id', () => {
     }
   });
 
+  it('assignMany gives exactly the ids assign gives, row by row (rows beyond 2^32 included)', () => {
+    const a = dataIdAssigner({ strategy: 'uuid' }, material);
+    const rows = [1, 2, 3, 999, 2 ** 32 - 1, 2 ** 32, 2 ** 32 + 5, 2 ** 40 + 123, Number.MAX_SAFE_INTEGER];
+    expect(a.assignMany(rows, rows.map(() => null))).toEqual(rows.map((r) => a.assign(r, null)));
+    expect(a.assignMany([], [])).toEqual([]);
+    const c = dataIdAssigner({ strategy: 'column', column: 'pid' }, material);
+    expect(c.assignMany([4, 9], ['P-4', 'P-9'])).toEqual(['P-4', 'P-9']);
+  });
+
   it('uses the source value under the explicit column strategy', () => {
     expect(dataIdAssigner({ strategy: 'column', column: 'pid' }, material).assign(3, 'P-3')).toBe('P-3');
   });

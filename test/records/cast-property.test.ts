@@ -296,6 +296,28 @@ describe('junk', () => {
     expect(failures).toBeGreaterThan(N);
   });
 
+  it('numeric, boolean and date/time casters never return a tab, newline, CR, backslash or NUL (the TSV encoder writes them unescaped)', () => {
+    const rand = prng(12);
+    const plainKinds = new Set(['int', 'float', 'decimal', 'boolean', 'date', 'datetime', 'timestamp', 'time']);
+    const casters = Object.values(type)
+      .filter((t) => plainKinds.has(t.kind))
+      .flatMap((t) => [casterFor(t), casterFor(t, { numbersAsText: true })]);
+    const pads = ['', ' ', '\t', '\n', '\r\n', ' \t ', '\u0000'];
+    const seeds = ['1', '-2.5', '1e3', '0', '2024-02-29', '2024-02-29 12:34:56.789', '12:34:56.78', 'true', '1.25', '+7'];
+    let accepted = 0;
+    for (let k = 0; k < N; k++) {
+      const core = rand() < 0.5 ? junk(rand) : pick(rand, seeds);
+      const s = pick(rand, pads) + core + pick(rand, pads);
+      for (const cast of casters) {
+        const got = cast(s);
+        if (isCastFailure(got) || got === null) continue;
+        accepted++;
+        if (/[\\\t\n\r\0]/.test(String(got))) throw new Error(`a plain caster returned a special character for input #${k}`);
+      }
+    }
+    expect(accepted).toBeGreaterThan(N);
+  });
+
   it('random JSON scalars never throw', () => {
     const rand = prng(11);
     const casters = Object.values(type).map((t) => casterFor(t));

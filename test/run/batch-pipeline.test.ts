@@ -26,10 +26,11 @@ function sink(events: string[], slowWrite: (batch: number) => number): RowSink {
     where: 'memory',
     preflight: async () => null,
     open: async () => ({ salt: 'x'.repeat(64) }),
-    write: async (_rows: readonly OutRow[], batch: number) => {
+    // A write may carry several batches (a group, committed at once): `batch` is its last one.
+    write: async (rows: readonly OutRow[], batch: number) => {
       events.push(`write ${batch} start`);
       await sleep(slowWrite(batch));
-      events.push(`write ${batch} done`);
+      events.push(`write ${batch} done ${rows.length}`);
     },
     markProgress: async (p) => void events.push(`mark ${JSON.stringify(p)}`),
     finish: async () => undefined,
@@ -57,8 +58,13 @@ describe('write pass lanes', () => {
       labels: null, counters, logger: createLogger({ level: 'silent' }), batchSize: 10, resume: null,
     });
     const at = (e: string) => events.indexOf(e);
+    // Where batch k was committed: the first write whose last batch is k or later.
+    const committedAt = (k: number) => events.findIndex((e) => /^write \d+ done/.test(e) && Number(e.split(' ')[1]) >= k);
+    const written = events.filter((e) => /^write \d+ done/.test(e)).map((e) => Number(e.split(' ')[3]));
+    expect(written.reduce((a, b) => a + b, 0)).toBe(30);
     for (const k of [0, 1, 2]) {
-      expect(at(`send ${k} (10)`)).toBeGreaterThan(at(`write ${k} done`));
+      expect(committedAt(k)).toBeGreaterThanOrEqual(0);
+      expect(at(`send ${k} (10)`)).toBeGreaterThan(committedAt(k));
       expect(at(`mark {"batchesSent":${k + 1}}`)).toBeGreaterThan(at(`send ${k} (10)`));
     }
     expect(at('send 1 (10)')).toBeGreaterThan(at('mark {"batchesSent":1}'));
@@ -79,6 +85,25 @@ describe('write pass lanes', () => {
     expect(events).not.toContain('send 1 (10)');
     expect(events.filter((e) => e.startsWith('write') && e.endsWith('start')).length).toBeLessThanOrEqual(2);
     expect(counters.sent).toBe(0);
-    expect(counters.inserted).toBe(events.filter((e) => e.endsWith('done')).length * 10);
+    const written = events.filter((e) => /^write \d+ done/.test(e)).map((e) => Number(e.split(' ')[3]));
+    expect(counters.inserted).toBe(written.reduce((a, b) => a + b, 0));
+  });
+
+  it('batches waiting while MySQL is busy are committed together, the counter at the group\'s last batch', async () => {
+    const { plan, events } = await setup(60);
+    const counters = { ...newCounters(), total: 60 };
+    await writePass({
+      plan, sink: sink(events, (b) => (b === 0 ? 80 : 1)), backend: backend(events, -1), keys: dataIdAssigner(plan.dataId, { salt: 's', configHash: 'c', sourceHash: 'h' }),
+      labels: null, counters, logger: createLogger({ level: 'silent' }), batchSize: 10, resume: null,
+    });
+    const writes = events.filter((e) => /^write \d+ done/.test(e)).map((e) => ({ last: Number(e.split(' ')[1]), rows: Number(e.split(' ')[3]) }));
+    // Batch 0 alone; the batches read meanwhile (up to the pipeline's bound) in one commit after it.
+    expect(writes[0]).toEqual({ last: 0, rows: 10 });
+    expect(writes[1]!.rows).toBeGreaterThan(10);
+    expect(writes[1]!.rows).toBe((writes[1]!.last - writes[0]!.last) * 10);
+    expect(writes.reduce((a, w) => a + w.rows, 0)).toBe(60);
+    expect(writes[writes.length - 1]!.last).toBe(5);
+    expect(counters).toMatchObject({ processed: 60, inserted: 60, sent: 60 });
+    expect(events.filter((e) => e.startsWith('send'))).toEqual([0, 1, 2, 3, 4, 5].map((k) => `send ${k} (10)`));
   });
 });

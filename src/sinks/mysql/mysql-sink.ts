@@ -3,7 +3,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { Readable } from 'node:stream';
 import type { ResultSetHeader, RowDataPacket } from 'mysql2/promise';
 import type { CellValue } from '../../records/cast.js';
-import { parseTsvLine, tsvLine, tsvRows, tsvValue } from './tsv.js';
+import { parseTsvLine, tsvRowEncoder, tsvRows, tsvValue } from './tsv.js';
 import { IngestError } from '../../errors.js';
 import type { Plan } from '../../config/types.js';
 import type {
@@ -107,6 +107,7 @@ export class MysqlSink implements RowSink {
     this.loadSql = loadDataSql(plan);
     this.insertEncodedSql = insertSql(plan, 'encoded');
     this.loadEncodedSql = loadDataSql(plan, 'encoded');
+    this.encoder = tsvRowEncoder(plan);
     this.useLoadData = (options.writeMethod ?? 'auto') === 'auto';
     this.maxAttempts = options.maxAttempts ?? 6;
     this.baseDelayMs = options.baseDelayMs ?? 250;
@@ -207,9 +208,7 @@ export class MysqlSink implements RowSink {
   }
 
   /** Rows encoded once in the check pass: label, filename, extension, annotation, features (ENCODED_ROW_COLUMNS). */
-  readonly encoder: RowEncoder = {
-    encodeRow: (r) => tsvLine([r.label, r.filename, r.extension, r.annotation, ...r.values]),
-  };
+  readonly encoder: RowEncoder;
 
   writeEncoded(batch: EncodedBatch, index: number): Promise<void> {
     return this.inLane(() => {

@@ -1,4 +1,6 @@
 import type { CellValue } from '../../records/cast.js';
+import type { Plan, SqlType } from '../../config/types.js';
+import type { RowEncoder } from '../types.js';
 
 const SPECIAL = /[\\\t\n\r\0]/;
 const ESCAPES: Readonly<Record<string, string>> = { '\\': '\\\\', '\t': '\\t', '\n': '\\n', '\r': '\\r', '\0': '\\0' };
@@ -32,4 +34,26 @@ export function parseTsvLine(line: string): (string | null)[] {
     if (v === '\\N') return null;
     return v.includes('\\') ? v.replace(/\\(.)/gs, (_, c: string) => UNESCAPES[c] ?? c) : v;
   });
+}
+
+/**
+ * Column kinds whose checked values are numbers or canonical number/date/time text (the casters'
+ * output), never a tab, newline, backslash or NUL: written without the escape scan.
+ */
+const PLAIN_KINDS: ReadonlySet<SqlType['kind']> = new Set(['int', 'float', 'decimal', 'boolean', 'date', 'datetime', 'timestamp', 'time']);
+
+/** The MySQL sink's row encoding: label, filename, extension, annotation, then the plan's columns, one LOAD DATA line. */
+export function tsvRowEncoder(plan: Plan): RowEncoder {
+  const plain = plan.columns.map((c) => PLAIN_KINDS.has(c.type.kind));
+  return {
+    encodeRow(r) {
+      let line = `${tsvValue(r.label)}\t${tsvValue(r.filename)}\t${tsvValue(r.extension)}\t${tsvValue(r.annotation)}`;
+      const values = r.values;
+      for (let i = 0; i < values.length; i++) {
+        const v = values[i] ?? null;
+        line += '\t' + (v === null ? '\\N' : plain[i] ? String(v) : tsvValue(v));
+      }
+      return line;
+    },
+  };
 }
