@@ -87,7 +87,7 @@ export class RecordChecker {
       if (label === null || label.trim() === '') {
         fail('LABEL_MISSING', 'the label is empty; every record needs one', labelPlan.column);
         label = null;
-      } else if (!this.plan.longLabel && [...label].length > LABEL_MAX_CHARS) {
+      } else if (!this.plan.longLabel && label.length > LABEL_MAX_CHARS && [...label].length > LABEL_MAX_CHARS) {
         fail('LABEL_INVALID', `the label is longer than ${LABEL_MAX_CHARS} characters`, labelPlan.column);
       } else if (labelPlan.policy === 'bucket') {
         labelNumber = Number(label.trim());
