@@ -315,7 +315,6 @@ async function runCli(w, yaml, run, database) {
   if (measured.code !== 0 || summary?.status !== 'succeeded') {
     log(`${w.name}: CLI exited ${measured.code ?? measured.signal}; stderr tail:\n${measured.stderrTail.slice(-4000)}`);
   }
-  for (const l of measured.stderrTail.split("\n")) if (l.includes("TRACE")) log(l);
   if (profileDir) log(`${w.name}: profile in ${profileDir} (node bench/profile-top.mjs ${path.relative(REPO, profileDir)}/*.cpuprofile)`);
   return {
     measured,
