@@ -1,52 +1,53 @@
 import { createReadStream } from 'node:fs';
+import { Readable } from 'node:stream';
 import { CsvError, parse } from 'csv-parse';
 import { IngestError } from '../errors.js';
 import type { SourcePlan } from '../config/types.js';
 import { Utf8Decoder } from './utf8-decoder.js';
 import type { OpenedSource, RawRecord } from './types.js';
 import { checkHeader, columnIndexes } from './header.js';
+import { PlainCsvSplitter, plainSplittable } from './plain-csv.js';
 
 /** Largest single CSV record accepted, in characters. Larger records are refused, not buffered. */
 export const MAX_CSV_RECORD_CHARS = 64 * 1024 * 1024;
 
 /**
  * Streams a CSV (RFC 4180; BOM and CRLF handled; a backslash is data unless configured as the
- * escape) as records whose cells follow `wanted`. Nothing is cast here.
+ * escape) as records whose cells follow `wanted`. Nothing is cast here. Text that csv-parse would
+ * split trivially (no quote character, one line ending) takes the fast path of plain-csv.ts; from
+ * the first line that needs it, csv-parse reads the rest.
  */
 export async function openCsv(plan: SourcePlan, wanted: readonly string[]): Promise<OpenedSource> {
   const file = plan.configured;
   const input = createReadStream(plan.path);
   const decoder = new Utf8Decoder(file);
-  const parser = parse({
-    bom: true,
-    delimiter: plan.delimiter,
-    quote: plan.quote,
-    escape: plan.escape,
-    // No `info`: a per-record info object costs ~7% of a tabular run; parse errors carry their line.
-    skip_empty_lines: true,
-    relax_column_count: false,
-    max_record_size: MAX_CSV_RECORD_CHARS,
-  });
-  input.on('error', (err) => parser.destroy(toSourceError(err, file)));
-  decoder.on('error', (err) => parser.destroy(err));
-  input.pipe(decoder).pipe(parser);
+  input.on('error', (err) => decoder.destroy(toSourceError(err, file)));
+  input.pipe(decoder);
+  const batches = csvRecords(decoder, plan, file)[Symbol.asyncIterator]();
+  const close = async (): Promise<void> => {
+    input.destroy();
+    decoder.destroy();
+    await batches.return?.(undefined);
+  };
 
-  const iterator = parser[Symbol.asyncIterator]() as AsyncIterator<string[]>;
+  let first: string[][] = [];
   let header: string[];
   let indexes: number[];
   try {
-    const first = await next(iterator, file);
-    if (first === undefined) {
-      throw new IngestError('SOURCE_EMPTY', 'the CSV is empty: it needs a header row and at least one data row', {
-        file,
-      });
+    while (first.length === 0) {
+      const r = await nextBatch(batches, file);
+      if (r === undefined) {
+        throw new IngestError('SOURCE_EMPTY', 'the CSV is empty: it needs a header row and at least one data row', {
+          file,
+        });
+      }
+      first = r;
     }
-    header = first;
+    header = first[0]!;
     checkHeader(header, file);
     indexes = columnIndexes(header, wanted, file);
   } catch (err) {
-    input.destroy();
-    parser.destroy();
+    await close();
     throw err;
   }
 
@@ -57,48 +58,129 @@ export async function openCsv(plan: SourcePlan, wanted: readonly string[]): Prom
   async function* records(): AsyncGenerator<RawRecord> {
     let row = 0;
     try {
-      for (;;) {
-        const item = await next(iterator, file);
-        if (item === undefined) break;
-        row++;
-        if (inOrder) {
-          yield { row, cells: item };
-          continue;
+      for (let batch: string[][] | undefined = first.slice(1); batch !== undefined; batch = await nextBatch(batches, file)) {
+        for (const item of batch) {
+          row++;
+          if (inOrder) {
+            yield { row, cells: item };
+            continue;
+          }
+          const cells = new Array<string | undefined>(indexes.length);
+          for (let i = 0; i < indexes.length; i++) cells[i] = item[indexes[i]!];
+          yield { row, cells };
         }
-        const cells = new Array<string | undefined>(indexes.length);
-        for (let i = 0; i < indexes.length; i++) cells[i] = item[indexes[i]!];
-        yield { row, cells };
       }
     } finally {
-      input.destroy();
-      parser.destroy();
+      await close();
     }
   }
 
-  return {
-    available: header,
-    records: records(),
-    close: async () => {
-      input.destroy();
-      parser.destroy();
-    },
-  };
+  return { available: header, records: records(), close };
 }
 
-async function next(iterator: AsyncIterator<string[]>, file: string): Promise<string[] | undefined> {
+/** The file's records in batches: the fast path while it applies, then csv-parse. */
+async function* csvRecords(text: AsyncIterable<string>, plan: SourcePlan, file: string): AsyncGenerator<string[][]> {
+  const chunks = text[Symbol.asyncIterator]() as AsyncIterator<string>;
+  const options = { delimiter: plan.delimiter, quote: plan.quote };
+  if (!plainSplittable(options)) {
+    yield* parsedRecords(chunks, '', plan, file, null);
+    return;
+  }
+  const splitter = new PlainCsvSplitter(options);
+  let pending = '';
+  for (;;) {
+    const r = await chunks.next();
+    const done = r.done === true;
+    const chunk = done ? pending : pending + (r.value as string);
+    const out: string[][] = [];
+    const split = splitter.split(chunk, done, out);
+    if (out.length > 0) yield out;
+    if (split.raggedLine >= 0) throw raggedRow(file, split.raggedLine);
+    if (split.stop) {
+      yield* parsedRecords(chunks, chunk.slice(split.consumed), plan, file, splitter);
+      return;
+    }
+    if (done) return;
+    pending = chunk.slice(split.consumed);
+  }
+}
+
+/**
+ * csv-parse over `head` and then the rest of `chunks`. After the fast path (`splitter` set), the
+ * header line goes first again, so csv-parse checks every record's field count against it exactly
+ * as it would have on the whole file, and its line numbers are shifted to the file's.
+ */
+async function* parsedRecords(
+  chunks: AsyncIterator<string>,
+  head: string,
+  plan: SourcePlan,
+  file: string,
+  splitter: PlainCsvSplitter | null,
+): AsyncGenerator<string[][]> {
+  const resumed = splitter !== null && splitter.lines > 0;
+  const header = resumed ? splitter.headerLine : null;
+  const prefix = header !== null ? header + splitter!.recordDelimiter! : '';
+  const lineOffset = resumed ? splitter.lines - (header !== null ? 1 : 0) : 0;
+  const parser = parse({
+    bom: !resumed,
+    delimiter: plan.delimiter,
+    quote: plan.quote,
+    escape: plan.escape,
+    // The line ending the file started with: csv-parse must not guess again from the middle.
+    ...(resumed && splitter.recordDelimiter !== null ? { record_delimiter: splitter.recordDelimiter } : {}),
+    // No `info`: a per-record info object costs ~7% of a tabular run; parse errors carry their line.
+    skip_empty_lines: true,
+    relax_column_count: false,
+    max_record_size: MAX_CSV_RECORD_CHARS,
+  });
+  async function* feed(): AsyncGenerator<string> {
+    if (prefix.length + head.length > 0) yield prefix + head;
+    for (let r = await chunks.next(); r.done !== true; r = await chunks.next()) yield r.value;
+  }
+  const source = Readable.from(feed());
+  source.on('error', (err) => parser.destroy(err));
+  source.pipe(parser);
+  const iterator = parser[Symbol.asyncIterator]() as AsyncIterator<string[]>;
+  let skipHeader = header !== null;
   try {
-    const r = await iterator.next();
-    return r.done ? undefined : r.value;
+    for (;;) {
+      let r: IteratorResult<string[]>;
+      try {
+        r = await iterator.next();
+      } catch (err) {
+        throw toSourceError(err, file, lineOffset);
+      }
+      if (r.done === true) return;
+      if (skipHeader) {
+        skipHeader = false;
+        continue;
+      }
+      yield [r.value];
+    }
+  } finally {
+    source.destroy();
+    parser.destroy();
+  }
+}
+
+function raggedRow(file: string, line: number): IngestError {
+  return new IngestError('CSV_RAGGED_ROW', 'the row has a different number of fields than the header', { file, line });
+}
+
+async function nextBatch(batches: AsyncIterator<string[][]>, file: string): Promise<string[][] | undefined> {
+  try {
+    const r = await batches.next();
+    return r.done === true ? undefined : r.value;
   } catch (err) {
     throw toSourceError(err, file);
   }
 }
 
 /** csv-parse messages can quote source characters: build our own from the code. */
-function toSourceError(err: unknown, file: string): IngestError {
+function toSourceError(err: unknown, file: string, lineOffset = 0): IngestError {
   if (err instanceof IngestError) return err;
   if (err instanceof CsvError) {
-    const ctx = { file, line: typeof err['lines'] === 'number' ? (err['lines'] as number) : undefined };
+    const ctx = { file, line: typeof err['lines'] === 'number' ? (err['lines'] as number) + lineOffset : undefined };
     switch (err.code) {
       case 'CSV_RECORD_INCONSISTENT_FIELDS_LENGTH':
       case 'CSV_RECORD_INCONSISTENT_COLUMNS':
