@@ -16,6 +16,13 @@ export interface RowMeta {
   label: string | number | null;
 }
 
+/** Call 1's body for a batch, serialized when the batch is cut (see `BackendClient.encodeRows`). */
+export interface EncodedRows {
+  readonly count: number;
+  /** The JSON text of the body, exactly as `sendRows` would send it. */
+  readonly text: string;
+}
+
 export interface BackendClientOptions {
   table: string;
   ingestorId: string;
@@ -53,14 +60,36 @@ export class BackendClient {
   /** Call 1: `POST /global_meta/<table>/`, one element per inserted row. An empty batch sends nothing. */
   async sendRows(rows: readonly RowMeta[]): Promise<void> {
     if (rows.length === 0) return;
-    const body: JsonValue = rows.map((r) => ({
+    await this.#call({ method: 'POST', path: this.#rowsPath(), body: this.#rowsBody(rows) });
+  }
+
+  /**
+   * Call 1's body for `rows`, serialized now: a batch waiting for its turn then holds one string
+   * rather than an object per row (which would outlive the young generation and pile up as old-space
+   * garbage). Refuses what `sendRows` refuses (non-finite numbers …).
+   */
+  encodeRows(rows: readonly RowMeta[]): EncodedRows {
+    return { count: rows.length, text: toJsonText(this.#rowsBody(rows)) };
+  }
+
+  /** Call 1 with a body from `encodeRows`. An empty batch sends nothing. */
+  async sendEncodedRows(rows: EncodedRows): Promise<void> {
+    if (rows.count === 0) return;
+    await this.#call({ method: 'POST', path: this.#rowsPath(), bodyText: rows.text });
+  }
+
+  #rowsPath(): string {
+    return `/global_meta/${encodeURIComponent(this.#table)}/`;
+  }
+
+  #rowsBody(rows: readonly RowMeta[]): JsonValue {
+    return rows.map((r) => ({
       data_id: r.data_id,
       data_intent: r.data_intent,
       label: r.label,
       is_sample: false,
       injestor_id: this.#ingestorId,
     }));
-    await this.#call({ method: 'POST', path: `/global_meta/${encodeURIComponent(this.#table)}/`, body });
   }
 
   /** Call 2: `GET /global_meta/generate-edge-labels-meta/` (the caller skips it for masked_language_modeling). */
@@ -114,8 +143,8 @@ export class BackendClient {
     let res: BackendResponse;
     try {
       // Serialized once: the wire and the egress log carry the very same text.
-      base.bodyText = req.body === undefined ? undefined : toJsonText(req.body);
-      res = await this.#transport.send(base.bodyText === undefined ? req : { ...req, bodyText: base.bodyText }, this.#signal);
+      base.bodyText = req.bodyText ?? (req.body === undefined ? undefined : toJsonText(req.body));
+      res = await this.#transport.send(base.bodyText === undefined || req.bodyText !== undefined ? req : { ...req, bodyText: base.bodyText }, this.#signal);
     } catch (e) {
       const status = e instanceof IngestError && typeof e.context.status === 'number' ? e.context.status : undefined;
       this.#egress?.record({ ...base, ...(status !== undefined ? { status } : {}), outcome: 'failed' });

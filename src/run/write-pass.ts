@@ -45,15 +45,18 @@ interface Batch {
   index: number;
   /** Rows as fields (the source was read again) … */
   rows: OutRow[];
-  /** … or as the sink's encoding (from the spool). */
-  encoded: { dataIds: string[]; rows: string[] } | null;
+  /** … or in the sink's encoding (from the spool). */
+  encoded: EncodedBatch | null;
   meta: RowMeta[];
   files: RecordFiles[];
 }
 
+/** A batch taken into the pipeline: its metadata is already serialized (see push). */
+type HeldBatch = Omit<Batch, 'meta'>;
+
 const emptyBatch = (index: number): Batch => ({ index, rows: [], encoded: null, meta: [], files: [] });
 
-const sizeOf = (b: Batch): number => b.encoded?.rows.length ?? b.rows.length;
+const sizeOf = (b: HeldBatch): number => b.encoded?.count ?? b.rows.length;
 
 /**
  * Pass 2: the same reader and checks as pass 1, then key, label, batch; per batch copy its files,
@@ -157,12 +160,13 @@ async function writeFromSpool(o: WritePassOptions, spool: RowSpool): Promise<voi
   // Keys and labels per batch: one cipher call for the batch's data_ids.
   const cut = (): Batch => {
     const dataIds = o.keys.assignMany(rows, sources);
+    if (!o.sink.encodeBatch) throw new IngestError('INTERNAL', `the ${o.sink.kind} sink takes no encoded rows`);
     const meta = dataIds.map((dataId, i): RowMeta => ({
       data_id: dataId,
       data_intent: plan.intent,
       label: o.labels ? o.labels.encode(labels[i] ?? '') : null,
     }));
-    const batch: Batch = { index: index++, rows: [], encoded: { dataIds, rows: encoded }, meta, files: [] };
+    const batch: Batch = { index: index++, rows: [], encoded: o.sink.encodeBatch(dataIds, encoded), meta, files: [] };
     rows = [];
     sources = [];
     labels = [];
@@ -221,10 +225,10 @@ const nextTurn = (): Promise<void> => new Promise((resolve) => setImmediate(reso
  * At most MAX_UNSENT batches are held, so memory is bounded and MySQL's and the backend's pace
  * reach the reader. A failure stops both lanes (later batches are not written or sent).
  */
-const MAX_UNSENT = 4;
+const MAX_UNSENT = 16;
 
 /** Batches committed together at most (see writeWaiting). */
-const MAX_GROUP = 4;
+const MAX_GROUP = 16;
 
 /** Copies in flight: more than one per core only adds seeking and contention (measured, BENCHMARKS.md). */
 const COPY_CONCURRENCY = Math.max(2, availableParallelism());
@@ -232,7 +236,7 @@ const COPY_CONCURRENCY = Math.max(2, availableParallelism());
 class BatchPipeline {
   private writing: Promise<void> = Promise.resolve();
   /** Batches taken in and not yet picked up by the write lane. */
-  private readonly waiting: { batch: Batch; resolve: () => void; reject: (err: unknown) => void }[] = [];
+  private readonly waiting: { batch: HeldBatch; resolve: () => void; reject: (err: unknown) => void }[] = [];
   private writerBusy = false;
   private sending: Promise<void> = Promise.resolve();
   private readonly unsent: Promise<void>[] = [];
@@ -253,9 +257,13 @@ class BatchPipeline {
     }
   }
 
-  push(batch: Batch): void {
+  push(full: Batch): void {
     this.throwIfFailed();
     const { counters, resume } = this.o;
+    // The metadata as the one string it will be sent as: a batch held for a while then keeps no
+    // object per row (those would be promoted to the old generation and pile up there as garbage).
+    const body = this.o.backend.encodeRows(full.meta);
+    const batch: HeldBatch = { index: full.index, rows: full.rows, encoded: full.encoded, files: full.files };
     const n = sizeOf(batch);
     counters.processed += n;
     const alreadySent = resume !== null && batch.index < resume.batchesSent;
@@ -271,7 +279,7 @@ class BatchPipeline {
       if (own.status === 'rejected') throw own.reason;
       this.throwIfFailed();
       if (!alreadySent) {
-        await this.o.backend.sendRows(batch.meta);
+        await this.o.backend.sendEncodedRows(body);
         await this.o.sink.markProgress({ batchesSent: batch.index + 1 });
       }
       counters.sent += n;
@@ -308,7 +316,7 @@ class BatchPipeline {
   }
 
   /** Copies the group's files, then commits its rows at once (the progress counter moves to its last batch). */
-  private async writeGroup(batches: readonly Batch[]): Promise<void> {
+  private async writeGroup(batches: readonly HeldBatch[]): Promise<void> {
     const { counters, resume } = this.o;
     // Batches an interrupted attempt committed are a prefix: counted, not written again.
     const fresh = batches.filter((b) => !(resume !== null && b.index < resume.batchesCommitted));
@@ -319,11 +327,7 @@ class BatchPipeline {
     const last = fresh[fresh.length - 1]!.index;
     try {
       if (fresh.every((b) => b.encoded !== null)) {
-        const one = fresh.length === 1 ? fresh[0]!.encoded! : {
-          dataIds: fresh.flatMap((b) => b.encoded!.dataIds),
-          rows: fresh.flatMap((b) => b.encoded!.rows),
-        };
-        await this.writeEncoded(one, last);
+        await this.writeEncoded(joinEncoded(fresh.map((b) => b.encoded!)), last);
       } else {
         await this.o.sink.write(fresh.length === 1 ? fresh[0]!.rows : fresh.flatMap((b) => b.rows), last);
       }
@@ -356,7 +360,17 @@ class BatchPipeline {
   }
 }
 
-async function copyFiles(batch: Batch, o: WritePassOptions, files: FileHandler): Promise<void> {
+/** Encoded batches written together: one payload, in order. */
+function joinEncoded(batches: readonly EncodedBatch[]): EncodedBatch {
+  if (batches.length === 1) return batches[0]!;
+  return {
+    count: batches.reduce((n, b) => n + b.count, 0),
+    firstDataId: batches[0]?.firstDataId ?? '',
+    payload: batches.flatMap((b) => b.payload),
+  };
+}
+
+async function copyFiles(batch: HeldBatch, o: WritePassOptions, files: FileHandler): Promise<void> {
   const window = new TaskWindow(o.fileConcurrency ?? COPY_CONCURRENCY);
   let failure: unknown = null;
   for (const f of batch.files) {

@@ -21,11 +21,18 @@ export interface RowEncoder {
   encodeRow(row: Omit<OutRow, 'dataId'>): string;
 }
 
-/** A batch of encoded rows: `rows[i]` (from `encodeRow`) gets `dataIds[i]`. */
+/**
+ * Encoded rows made ready for the sink (`RowSink.encodeBatch`): the sink's own bytes, built when
+ * the batch is cut, so a batch waiting for MySQL holds one buffer rather than thousands of strings.
+ */
 export interface EncodedBatch {
-  readonly dataIds: readonly string[];
-  readonly rows: readonly string[];
+  readonly count: number;
+  /** The first row's data_id (after an ambiguous commit, whether the batch landed is looked up by it). */
+  readonly firstDataId: string;
+  /** Rows in the sink's format, each ending with a newline. */
+  readonly payload: readonly Buffer[];
 }
+
 
 /** Facts about the run that sinks record. */
 export interface RunInfo {
@@ -85,10 +92,12 @@ export interface RowSink {
   /** Writes batch number `batch` (0-based); resolves when it is committed together with the progress counter. */
   write(rows: readonly OutRow[], batch: number): Promise<void>;
   /**
-   * Optional fast path: the sink's row encoding (used in the check pass) and the write of batches
-   * so encoded, with the same guarantees as `write`. A sink offers both or neither.
+   * Optional fast path: the sink's row encoding (used in the check pass), batches of such rows,
+   * and their write, with the same guarantees as `write`. A sink offers all three or none.
    */
   readonly encoder?: RowEncoder;
+  /** Encoded rows (`encodeRow`) with their data_ids, ready to write; after `open`. */
+  encodeBatch?(dataIds: readonly string[], rows: readonly string[]): EncodedBatch;
   writeEncoded?(batch: EncodedBatch, index: number): Promise<void>;
   /** Records progress that is not part of a write (metadata sent, registration done). */
   markProgress(progress: BatchProgress): Promise<void>;

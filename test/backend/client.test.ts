@@ -141,6 +141,25 @@ describe('BackendClient against the fake backend', () => {
     expect(log[2]?.body).toEqual([{ data_id: 'z', data_intent: 'train', label: null, is_sample: false, injestor_id: 'ing-42' }]);
   });
 
+  it('rows encoded ahead (encodeRows + sendEncodedRows) go out and into the egress log byte for byte as sendRows sends them', async () => {
+    const egress = await EgressLog.open(join(dir, 'encoded.jsonl'));
+    const client = new BackendClient(transport, { table: 'my_table', ingestorId: 'ing-42', intent: 'train', egress });
+    await client.sendRows(rows);
+    const encoded = client.encodeRows(rows);
+    expect(encoded.count).toBe(3);
+    await client.sendEncodedRows(encoded);
+    await client.sendEncodedRows(client.encodeRows([]));
+    expect(fake.requests).toHaveLength(2);
+    expect(fake.requests[1]?.rawBody).toBe(fake.requests[0]?.rawBody);
+    expect(fake.requests[1]?.path).toBe('/global_meta/my_table/');
+    await egress.close();
+    const lines = (await readFile(egress.file, 'utf8')).split('\n').filter((l) => l !== '');
+    expect(lines).toHaveLength(2);
+    const strip = (l: string) => l.replace(/"ts":"[^"]*"/, '');
+    expect(strip(lines[1]!)).toBe(strip(lines[0]!));
+    expect(() => client.encodeRows([{ data_id: 'x', data_intent: 'train', label: Number.NaN }])).toThrow(IngestError);
+  });
+
   it('encodes the table name in the path', async () => {
     const client = new BackendClient(transport, { table: 'a/b', ingestorId: 'i', intent: 'train' });
     await client.sendRows(rows).catch(() => undefined);

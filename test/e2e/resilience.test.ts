@@ -184,11 +184,12 @@ describe('never duplicate, lose or leak', () => {
     expect(r.code).toBe(75);
     expect(r.stderr).toContain('BACKEND_FAILED');
     const banner = parseBanner(r.stdout);
-    // The 4th batch's metadata is refused; up to three later batches may already be committed
-    // (the pipeline holds at most four unsent batches), but nothing after the failure is sent.
+    // The 4th batch's metadata is refused; later batches may already be committed (the pipeline
+    // holds up to 16 unsent batches), but nothing after the failure is sent.
     expect(banner).toMatchObject({ total: 95, sent: 30 });
     expect(banner['inserted']).toBe((await tableStats('down')).n);
-    expect([40, 50, 60, 70]).toContain(banner['inserted']);
+    expect(banner['inserted']).toBeGreaterThanOrEqual(40);
+    expect(banner['inserted']).toBeLessThanOrEqual(95);
     expect(accepted('down').size).toBe(30);
     expect(svc.backend.requests.filter((q) => q.path === '/dataset/')).toHaveLength(0);
     expect(svc.backend.requests.filter((q) => q.path.startsWith('/global_meta/') && !isRowPost('down')(q))).toHaveLength(0);

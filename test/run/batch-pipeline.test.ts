@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { resolvePlan } from '../../src/config/plan.js';
 import { validateConfig } from '../../src/config/validate.js';
 import { IngestError } from '../../src/errors.js';
-import type { BackendClient, RowMeta } from '../../src/backend/client.js';
+import type { BackendClient, EncodedRows, RowMeta } from '../../src/backend/client.js';
 import { dataIdAssigner } from '../../src/keys/data-id.js';
 import { createLogger } from '../../src/log/logger.js';
 import { newCounters } from '../../src/report/counters.js';
@@ -41,9 +41,10 @@ function sink(events: string[], slowWrite: (batch: number) => number): RowSink {
 function backend(events: string[], failOn: number): BackendClient {
   let n = 0;
   return {
-    sendRows: async (meta: readonly RowMeta[]) => {
+    encodeRows: (meta: readonly RowMeta[]): EncodedRows => ({ count: meta.length, text: JSON.stringify(meta) }),
+    sendEncodedRows: async (rows: EncodedRows) => {
       const k = n++;
-      events.push(`send ${k} (${meta.length})`);
+      events.push(`send ${k} (${rows.count})`);
       if (k === failOn) throw new IngestError('BACKEND_AUTH', 'refused');
     },
   } as unknown as BackendClient;

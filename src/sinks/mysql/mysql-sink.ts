@@ -66,7 +66,7 @@ interface BatchData {
   readonly count: number;
   /** Checked after an ambiguous commit: the batch landed if its first row is there. */
   readonly firstDataId: string;
-  readonly tsv: () => Buffer;
+  readonly tsv: () => Buffer | readonly Buffer[];
   readonly values: () => CellValue[][];
   readonly order: ColumnOrder;
 }
@@ -210,20 +210,29 @@ export class MysqlSink implements RowSink {
   /** Rows encoded once in the check pass: label, filename, extension, annotation, features (ENCODED_ROW_COLUMNS). */
   readonly encoder: RowEncoder;
 
+  encodeBatch(dataIds: readonly string[], rows: readonly string[]): EncodedBatch {
+    const run = this.requireRun();
+    const constants = `\t${tsvValue(this.plan.intent)}\t${tsvValue(run.ingestorId)}\t`;
+    let text = '';
+    for (let i = 0; i < rows.length; i++) text += dataIds[i]! + constants + rows[i]! + '\n';
+    return { count: rows.length, firstDataId: dataIds[0] ?? '', payload: [Buffer.from(text, 'utf8')] };
+  }
+
   writeEncoded(batch: EncodedBatch, index: number): Promise<void> {
     return this.inLane(() => {
-      const run = this.requireRun();
-      const { dataIds, rows } = batch;
-      const constants = `\t${tsvValue(this.plan.intent)}\t${tsvValue(run.ingestorId)}\t`;
-      const tsv = (): Buffer => {
-        let text = '';
-        for (let i = 0; i < rows.length; i++) text += dataIds[i]! + constants + rows[i]! + '\n';
-        return Buffer.from(text, 'utf8');
-      };
-      // The INSERT fallback (no LOAD DATA LOCAL): the same text, split back into values.
+      // The INSERT fallback (no LOAD DATA LOCAL): the same lines, split back into values.
       const values = (): CellValue[][] =>
-        rows.map((r, i) => [dataIds[i]!, this.plan.intent, run.ingestorId, ...parseTsvLine(r)]);
-      return this.writeBatch({ count: rows.length, firstDataId: dataIds[0] ?? '', tsv, values, order: 'encoded' }, index);
+        batch.payload.flatMap((chunk) =>
+          chunk
+            .toString('utf8')
+            .split('\n')
+            .slice(0, -1)
+            .map((line) => parseTsvLine(line)),
+        );
+      return this.writeBatch(
+        { count: batch.count, firstDataId: batch.firstDataId, tsv: () => batch.payload, values, order: 'encoded' },
+        index,
+      );
     });
   }
 
@@ -266,7 +275,7 @@ export class MysqlSink implements RowSink {
         const tsv = data.tsv();
         const [result] = await conn.query<ResultSetHeader>({
           sql: data.order === 'rows' ? this.loadSql : this.loadEncodedSql,
-          infileStreamFactory: () => Readable.from([tsv]),
+          infileStreamFactory: () => Readable.from(Buffer.isBuffer(tsv) ? [tsv] : tsv),
         });
         if (result.affectedRows !== data.count || result.warningStatus > 0) {
           const [warnings] = await conn.query<RowDataPacket[]>('SHOW WARNINGS LIMIT 1');
