@@ -51,10 +51,11 @@ export async function copyInto(source: string, destination: string, name: string
   }
 }
 
-async function sameSize(a: string, b: string): Promise<boolean> {
+/** Whether `target` exists with the size of `source` (the target first: usually it is absent). */
+async function sameSize(source: string, target: string): Promise<boolean> {
   try {
-    const [x, y] = await Promise.all([stat(a), stat(b)]);
-    return x.size === y.size;
+    const t = await stat(target);
+    return (await stat(source)).size === t.size;
   } catch {
     return false;
   }
