@@ -209,7 +209,13 @@ async function openSpool(o: IngestOptions, prior: PriorRun | null): Promise<RowS
   const encoder = o.sink.encoder;
   if (o.mode !== 'run' || o.spoolDir === undefined || encoder === undefined || !o.sink.writeEncoded) return null;
   if (prior?.registered || runtimeFor(o.plan.category).createFileHandler !== undefined) return null;
-  return RowSpool.create(o.spoolDir, o.plan.table, o.ingestorId, encoder);
+  try {
+    return await RowSpool.create(o.spoolDir, o.plan.table, o.ingestorId, encoder);
+  } catch (err) {
+    // Without a spool the write pass reads the source again: slower, not wrong.
+    o.logger.warn({ code: toIngestError(err).code, dir: o.spoolDir }, 'the row spool cannot be created; the write pass will read the source again');
+    return null;
+  }
 }
 
 function exitCodeOf(status: RunStatus, error: IngestError | null): ExitCode {

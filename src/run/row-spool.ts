@@ -1,5 +1,5 @@
 import { createReadStream, createWriteStream, type WriteStream } from 'node:fs';
-import { chmod, mkdir, readdir, rm } from 'node:fs/promises';
+import { mkdir, readdir, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { once } from 'node:events';
 import { StringDecoder } from 'node:string_decoder';
@@ -45,8 +45,11 @@ export class RowSpool {
   static async create(dir: string, table: string, runId: string, encoder: RowEncoder): Promise<RowSpool> {
     const spool = new RowSpool(path.join(dir, `${table}.${runId}.spool`), encoder);
     await spool.guard(async () => {
-      await mkdir(dir, { recursive: true, mode: 0o700 });
-      await chmod(dir, 0o700);
+      // Only the spool directory itself is private (its parents keep their modes): files are 0600 anyway.
+      await mkdir(path.dirname(dir), { recursive: true });
+      await mkdir(dir, { mode: 0o700 }).catch((err: NodeJS.ErrnoException) => {
+        if (err.code !== 'EEXIST') throw err;
+      });
       const prefix = `${table}.`;
       for (const name of await readdir(dir)) {
         if (name.startsWith(prefix) && name.endsWith('.spool')) await rm(path.join(dir, name), { force: true });

@@ -77,7 +77,7 @@ export async function writePass(o: WritePassOptions): Promise<void> {
     await files.open();
   }
   const source = await openRecords(plan, checker.wanted, 'write', o.processors);
-  const pipeline = new BatchPipeline(o, files);
+  const pipeline = new BatchPipeline(o, files, HELD_ROWS);
   let batch = emptyBatch(0);
   let sinceTurn = 0;
   try {
@@ -151,7 +151,7 @@ export async function writePass(o: WritePassOptions): Promise<void> {
 async function writeFromSpool(o: WritePassOptions, spool: RowSpool): Promise<void> {
   const { plan, counters } = o;
   const progress = new Progress('write', counters.total, o.logger, o.tty ?? null);
-  const pipeline = new BatchPipeline(o, null);
+  const pipeline = new BatchPipeline(o, null, HELD_ENCODED);
   let index = 0;
   let rows: number[] = [];
   let sources: (string | null)[] = [];
@@ -222,13 +222,14 @@ const nextTurn = (): Promise<void> => new Promise((resolve) => setImmediate(reso
  * Batches leave in two ordered lanes: write (copy files, commit rows) and send (metadata to the
  * backend, then its progress mark). Batch k is sent only after it is committed and after batch
  * k-1 was sent; batch k+1 is written while batch k is being sent, and read while both are busy.
- * At most MAX_UNSENT batches are held, so memory is bounded and MySQL's and the backend's pace
- * reach the reader. A failure stops both lanes (later batches are not written or sent).
+ * A bounded number of batches is held (HELD_ENCODED or HELD_ROWS), so memory is bounded and
+ * MySQL's and the backend's pace reach the reader. Batches waiting for the write lane are committed
+ * together, in one transaction. A failure stops both lanes (later batches are not written or sent).
  */
-const MAX_UNSENT = 16;
-
-/** Batches committed together at most (see writeWaiting). */
-const MAX_GROUP = 16;
+/** Encoded batches (the spool): two buffers each, a few hundred KB. */
+const HELD_ENCODED = 16;
+/** Batches of row objects and file references (the source read again): objects per row, so fewer. */
+const HELD_ROWS = 4;
 
 /** Copies in flight: more than one per core only adds seeking and contention (measured, BENCHMARKS.md). */
 const COPY_CONCURRENCY = Math.max(2, availableParallelism());
@@ -246,12 +247,14 @@ class BatchPipeline {
   constructor(
     private readonly o: WritePassOptions,
     private readonly files: FileHandler | null,
+    /** Batches held at most (taken in and not yet sent); also the largest group committed at once. */
+    private readonly held: number,
   ) {}
 
   /** Waits until another batch may be taken in; throws the first failure at once. */
   async room(): Promise<void> {
     this.throwIfFailed();
-    while (this.unsent.length >= MAX_UNSENT) {
+    while (this.unsent.length >= this.held) {
       await this.unsent.shift()!.catch(() => undefined);
       this.throwIfFailed();
     }
@@ -300,7 +303,7 @@ class BatchPipeline {
   private async writeWaiting(): Promise<void> {
     try {
       while (this.waiting.length > 0) {
-        const group = this.waiting.splice(0, MAX_GROUP);
+        const group = this.waiting.splice(0, this.held);
         try {
           this.throwIfFailed();
           await this.writeGroup(group.map((g) => g.batch));

@@ -180,6 +180,8 @@ describe('RowSpool', () => {
     expect(spool.file).toBe(path.join(dir, 'secret.run-9.spool'));
     expect((await stat(dir)).isDirectory()).toBe(true);
     expect((await stat(dir)).mode & 0o777).toBe(0o700);
+    // Only the spool directory is private: the parents it made (e.g. .tracebloc-ingest, which holds reports) are not.
+    expect((await stat(path.dirname(dir))).mode & 0o777).not.toBe(0o700);
     expect((await stat(spool.file)).mode & 0o777).toBe(0o600);
     spool.add(cells(1, 'x', null, ['value']));
     await spool.finish();

@@ -419,6 +419,29 @@ describe('the row spool writes what reading the source again writes', () => {
     }
   });
 
+  it('data_id from a source column (values with backslashes, tabs, \\N, unicode): every path stores and sends exactly the source values', async () => {
+    const ids = Array.from({ length: 700 }, (_, i) =>
+      [`C:\\new${i}`, `x\ty${i}`, `\\N${i}`, `猫-${i}`, `p"q${i}`, `line\\n${i}`, `plain${i}`][i % 7]!,
+    );
+    const csv = ['id,sqft,kind', ...ids.map((id, i) => `${quote(id)},${i}.5,${i % 3 ? 'a' : 'b'}`)].join('\n') + '\n';
+    await writeFile(path.join(root, 'data', 'ids.csv'), csv);
+    const config = path.join(root, 'speq_ids.yaml');
+    await writeFile(
+      config,
+      'apiVersion: tracebloc.io/v1\nkind: IngestConfig\ntable: speq_ids\nintent: train\ncategory: tabular_classification\n' +
+        'csv: data/ids.csv\nschema:\n  sqft: DOUBLE\nlabel: kind\ndata_id:\n  strategy: column\n  column: id\n',
+    );
+    for (const via of PATHS) {
+      const r = await run(config, via);
+      expect(r.result.error?.describe() ?? null).toBeNull();
+      expect(r.result.status).toBe('succeeded');
+      expectPath(r, via);
+      const t = await table(via, 'speq_ids');
+      expect(t.dataIds).toEqual(ids);
+      expect(sentRows(r).map((m) => m.data_id)).toEqual(ids);
+    }
+  });
+
   it('a write pass that fails leaves no spool behind either', async () => {
     const data = dataset(5);
     await writeFile(path.join(root, 'data', 'failing.csv'), data.csv);

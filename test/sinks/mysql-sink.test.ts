@@ -183,6 +183,43 @@ describe('MysqlSink', () => {
     expect(Number(count!.n)).toBe(0);
   });
 
+  it('a group of batches larger than max_allowed_packet goes through INSERT as one statement per batch, in one transaction', async () => {
+    const bigYaml = `apiVersion: tracebloc.io/v1
+kind: IngestConfig
+category: tabular_classification
+table: bigrows
+intent: train
+csv: a.csv
+schema:
+  body: MEDIUMTEXT
+label: k
+`;
+    const bigPlan = resolvePlan(validateConfig(bigYaml, 'i.yaml').config, { configPath: 'i.yaml', configText: bigYaml, storageRoot: '/tmp' });
+    const [packet] = await db.query<{ v: string }>('SELECT @@max_allowed_packet AS v');
+    const limit = Number(packet!.v);
+    // 4 rows of 1 MiB per batch; the group is more than the server takes in one packet.
+    const rowsPerBatch = 4;
+    const total = Math.ceil(limit / 2 ** 20) + rowsPerBatch;
+    const chunk = 'x'.repeat(2 ** 20);
+    const big = Array.from({ length: total }, (_, i): OutRow => ({
+      dataId: `big-${i}`, label: 'a', filename: null, extension: null, annotation: null, values: [chunk + i],
+    }));
+    for (const writeMethod of ['insert', 'auto'] as const) {
+      const sink = new MysqlSink(bigPlan, settings, { writeMethod });
+      await sink.preflight({ configHash: bigPlan.configHash, correlationId: null });
+      await sink.open({ ...run, ingestorId: `run-big-${writeMethod}`, batchSize: rowsPerBatch });
+      await sink.write(big, Math.ceil(total / rowsPerBatch) - 1);
+      await sink.close();
+      const [n] = await db.query<{ n: number; bytes: number }>(
+        `SELECT COUNT(*) AS n, SUM(LENGTH(body)) AS bytes FROM \`${settings.database}\`.bigrows`,
+      );
+      expect(Number(n!.n)).toBe(total);
+      expect(Number(n!.bytes)).toBeGreaterThan(limit);
+      await db.query(`DROP TABLE \`${settings.database}\`.bigrows`);
+      await db.query(`DELETE FROM \`${settings.database}\`.tracebloc_ingest_runs WHERE table_name = 'bigrows'`);
+    }
+  });
+
   it('classifies transient errors by code', () => {
     expect(isTransientMysqlError({ errno: 1213, code: 'ER_LOCK_DEADLOCK' })).toBe(true);
     expect(isTransientMysqlError({ errno: 1205 })).toBe(true);

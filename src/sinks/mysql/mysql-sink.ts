@@ -56,6 +56,16 @@ export interface MysqlSinkOptions {
   onFallback?: (errno: number) => void;
 }
 
+/**
+ * LOAD DATA LOCAL data in pieces of at most 1 MiB: mysql2 sends each stream chunk as one packet,
+ * and a packet must stay under the server's max_allowed_packet (16 MiB by default, 4 MiB on older
+ * servers). Views, no copies.
+ */
+function* packetSized(buffers: readonly Buffer[]): Generator<Buffer> {
+  const MAX = 1024 * 1024;
+  for (const b of buffers) for (let i = 0; i < b.length; i += MAX) yield b.subarray(i, i + MAX);
+}
+
 /** A connection the sink opens on demand and drops after a fatal error. */
 interface ConnectionSlot {
   conn: Connection | null;
@@ -67,7 +77,8 @@ interface BatchData {
   /** Checked after an ambiguous commit: the batch landed if its first row is there. */
   readonly firstDataId: string;
   readonly tsv: () => Buffer | readonly Buffer[];
-  readonly values: () => CellValue[][];
+  /** The INSERT fallback's rows, `per` at a time (one statement each). */
+  readonly insertChunks: (per: number) => Iterable<CellValue[][]>;
   readonly order: ColumnOrder;
 }
 
@@ -198,10 +209,12 @@ export class MysqlSink implements RowSink {
   write(rows: readonly OutRow[], batch: number): Promise<void> {
     return this.inLane(() => {
       const run = this.requireRun();
-      const values = (): CellValue[][] =>
-        rows.map((r) => [r.label, this.plan.intent, r.dataId, r.filename, r.extension, r.annotation, run.ingestorId, ...r.values]);
+      const valuesOf = (r: OutRow): CellValue[] => [r.label, this.plan.intent, r.dataId, r.filename, r.extension, r.annotation, run.ingestorId, ...r.values];
+      const insertChunks = function* (per: number): Iterable<CellValue[][]> {
+        for (let i = 0; i < rows.length; i += per) yield rows.slice(i, i + per).map(valuesOf);
+      };
       return this.writeBatch(
-        { count: rows.length, firstDataId: rows[0]?.dataId ?? '', tsv: () => tsvRows(values()), values, order: 'rows' },
+        { count: rows.length, firstDataId: rows[0]?.dataId ?? '', tsv: () => tsvRows(rows.map(valuesOf)), insertChunks, order: 'rows' },
         batch,
       );
     });
@@ -214,23 +227,30 @@ export class MysqlSink implements RowSink {
     const run = this.requireRun();
     const constants = `\t${tsvValue(this.plan.intent)}\t${tsvValue(run.ingestorId)}\t`;
     let text = '';
-    for (let i = 0; i < rows.length; i++) text += dataIds[i]! + constants + rows[i]! + '\n';
+    // data_ids are escaped too: under `data_id: {strategy: column}` they are source values.
+    for (let i = 0; i < rows.length; i++) text += tsvValue(dataIds[i]!) + constants + rows[i]! + '\n';
     return { count: rows.length, firstDataId: dataIds[0] ?? '', payload: [Buffer.from(text, 'utf8')] };
   }
 
   writeEncoded(batch: EncodedBatch, index: number): Promise<void> {
     return this.inLane(() => {
       // The INSERT fallback (no LOAD DATA LOCAL): the same lines, split back into values.
-      const values = (): CellValue[][] =>
-        batch.payload.flatMap((chunk) =>
-          chunk
-            .toString('utf8')
-            .split('\n')
-            .slice(0, -1)
-            .map((line) => parseTsvLine(line)),
-        );
+      const insertChunks = function* (per: number): Iterable<CellValue[][]> {
+        let chunk: CellValue[][] = [];
+        for (const part of batch.payload) {
+          for (const line of part.toString('utf8').split('\n')) {
+            if (line.length === 0) continue;
+            chunk.push(parseTsvLine(line));
+            if (chunk.length >= per) {
+              yield chunk;
+              chunk = [];
+            }
+          }
+        }
+        if (chunk.length > 0) yield chunk;
+      };
       return this.writeBatch(
-        { count: batch.count, firstDataId: batch.firstDataId, tsv: () => batch.payload, values, order: 'encoded' },
+        { count: batch.count, firstDataId: batch.firstDataId, tsv: () => batch.payload, insertChunks, order: 'encoded' },
         index,
       );
     });
@@ -275,7 +295,7 @@ export class MysqlSink implements RowSink {
         const tsv = data.tsv();
         const [result] = await conn.query<ResultSetHeader>({
           sql: data.order === 'rows' ? this.loadSql : this.loadEncodedSql,
-          infileStreamFactory: () => Readable.from(Buffer.isBuffer(tsv) ? [tsv] : tsv),
+          infileStreamFactory: () => Readable.from(packetSized(Buffer.isBuffer(tsv) ? [tsv] : tsv)),
         });
         if (result.affectedRows !== data.count || result.warningStatus > 0) {
           const [warnings] = await conn.query<RowDataPacket[]>('SHOW WARNINGS LIMIT 1');
@@ -296,7 +316,12 @@ export class MysqlSink implements RowSink {
         await conn.beginTransaction();
       }
     }
-    await conn.query(data.order === 'rows' ? this.sql : this.insertEncodedSql, [data.values()]);
+    // One statement per `batchSize` rows: a group of batches is one transaction, not one statement
+    // (a statement must stay under the server's max_allowed_packet, and memory with it).
+    const per = Math.max(1, this.run?.batchSize ?? data.count);
+    for (const values of data.insertChunks(per)) {
+      await conn.query(data.order === 'rows' ? this.sql : this.insertEncodedSql, [values]);
+    }
   }
 
   /** Marks in flight, one after another on the marks connection. */
