@@ -185,7 +185,7 @@ describe('never duplicate, lose or leak', () => {
     expect(r.stderr).toContain('BACKEND_FAILED');
     const banner = parseBanner(r.stdout);
     // The 4th batch's metadata is refused; later batches may already be committed (the pipeline
-    // holds up to 16 unsent batches), but nothing after the failure is sent.
+    // holds up to 8 unsent batches), but nothing after the failure is sent.
     expect(banner).toMatchObject({ total: 95, sent: 30 });
     expect(banner['inserted']).toBe((await tableStats('down')).n);
     expect(banner['inserted']).toBeGreaterThanOrEqual(40);
