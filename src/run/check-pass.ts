@@ -33,7 +33,7 @@ export interface CheckResult {
   readonly errors: readonly IngestError[];
   /** How many problems in all. */
   readonly errorCount: number;
-  /** Label numbers of valid records, all or a uniform sample (bucket policy only; see LabelValues). */
+  /** Label numbers of valid records, all or a uniform sample (bucket policy only; see LabelValues). A `run` drops them once the cut points are computed. */
   readonly labels: Float64Array | null;
   /** Rows each kept label value stands for (1 when all are kept). */
   readonly labelWeight: number;

@@ -138,6 +138,8 @@ export async function ingest(o: IngestOptions): Promise<IngestResult> {
       );
     }
     labels = labelEncoderFor(o.plan, check);
+    // The cut points are known: the label numbers (8 MiB at 2^20 rows) need not live through the write pass.
+    if (o.mode === 'run') check = { ...check, labels: null };
     if (o.mode === 'plan') {
       counters.processed = check.valid;
       return await finish('planned', null);
