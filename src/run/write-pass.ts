@@ -59,7 +59,8 @@ const emptyBatch = (index: number): Batch => ({ index, rows: [], encoded: null, 
 const sizeOf = (b: HeldBatch): number => b.encoded?.count ?? b.rows.length;
 
 /**
- * Pass 2: the same reader and checks as pass 1, then key, label, batch; per batch copy its files,
+ * Pass 2, from the row spool when the check pass kept one (writeFromSpool); otherwise the same
+ * reader and checks as pass 1, then key, label, batch; per batch copy its files,
  * commit its rows (with the progress counter), send its metadata — in that order, so no row exists
  * without its files and no metadata leaves for a row that is not committed. The reader is pulled
  * only as fast as batches are written (backpressure from MySQL and the backend reaches the source).
@@ -219,14 +220,6 @@ const RECORDS_PER_TURN = 16;
 const nextTurn = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
 
 /**
- * Batches leave in two ordered lanes: write (copy files, commit rows) and send (metadata to the
- * backend, then its progress mark). Batch k is sent only after it is committed and after batch
- * k-1 was sent; batch k+1 is written while batch k is being sent, and read while both are busy.
- * A bounded number of batches is held (HELD_ENCODED or HELD_ROWS), so memory is bounded and
- * MySQL's and the backend's pace reach the reader. Batches waiting for the write lane are committed
- * together, in one transaction. A failure stops both lanes (later batches are not written or sent).
- */
-/**
  * Encoded batches (the spool): two buffers each, a few hundred KB. More would barely help MySQL (16:
  * same time at 1M rows) but keeps buffers alive past the young generation (16: +10–20 MB peak RSS).
  */
@@ -237,6 +230,14 @@ const HELD_ROWS = 4;
 /** Copies in flight: more than one per core only adds seeking and contention (measured, BENCHMARKS.md). */
 const COPY_CONCURRENCY = Math.max(2, availableParallelism());
 
+/**
+ * Batches leave in two ordered lanes: write (copy files, commit rows) and send (metadata to the
+ * backend, then its progress mark). Batch k is sent only after it is committed and after batch
+ * k-1 was sent; batch k+1 is written while batch k is being sent, and read while both are busy.
+ * A bounded number of batches is held (HELD_ENCODED or HELD_ROWS), so memory is bounded and
+ * MySQL's and the backend's pace reach the reader. Batches waiting for the write lane are committed
+ * together, in one transaction. A failure stops both lanes (later batches are not written or sent).
+ */
 class BatchPipeline {
   private writing: Promise<void> = Promise.resolve();
   /** Batches taken in and not yet picked up by the write lane. */
