@@ -8,7 +8,7 @@ import { checkDestinationEmpty } from '../files/destination.js';
 import { RecordChecker } from '../records/record-checker.js';
 import { SequenceChecks } from '../records/sequence-checks.js';
 import { openRecords } from './open-records.js';
-import type { RawCell } from '../sources/types.js';
+import type { OpenedSource, RawCell, RawRecord } from '../sources/types.js';
 import type { LoadedProcessor } from '../plugins/load-processors.js';
 import { Progress } from '../log/progress.js';
 import { LabelValues } from './label-values.js';
@@ -110,43 +110,45 @@ export async function checkPass(plan: Plan, options: CheckPassOptions): Promise<
   let valid = 0;
   let keys = '';
   try {
-    for await (const record of source.records) {
-      if (options.signal?.aborted) throw new IngestError('INTERRUPTED', 'interrupted during the check pass');
-      total++;
-      progress.update(total);
-      // The fingerprint takes the records' keys in chunks: one hash call per ~64 KiB, not per record.
-      keys += cellsKey(record.cells);
-      if (keys.length >= FINGERPRINT_CHUNK_CHARS) {
-        fingerprint.update(keys);
-        keys = '';
+    for await (const batch of batchesOf(source)) {
+      for (const record of batch) {
+        if (options.signal?.aborted) throw new IngestError('INTERRUPTED', 'interrupted during the check pass');
+        total++;
+        progress.update(total);
+        // The fingerprint takes the records' keys in chunks: one hash call per ~64 KiB, not per record.
+        keys += cellsKey(record.cells);
+        if (keys.length >= FINGERPRINT_CHUNK_CHARS) {
+          fingerprint.update(keys);
+          keys = '';
+        }
+        const cells = checker.check(record);
+        if (Array.isArray(cells)) {
+          report(cells);
+          continue;
+        }
+        const seqProblems = sequence.check(cells);
+        if (seqProblems) {
+          report(seqProblems);
+          continue;
+        }
+        if (files) {
+          await window.add(async () => {
+            try {
+              const found = await files.check(cells);
+              for (const f of found.all) distinctFiles.add(f.path);
+              valid++;
+              labels?.push(cells.labelNumber);
+            } catch (err) {
+              report([locate(err, plan, record.row, cells.fileReference ?? '')]);
+            }
+          });
+          continue;
+        }
+        valid++;
+        labels?.push(cells.labelNumber);
+        const full = spool?.add(cells);
+        if (full) await full;
       }
-      const cells = checker.check(record);
-      if (Array.isArray(cells)) {
-        report(cells);
-        continue;
-      }
-      const seqProblems = sequence.check(cells);
-      if (seqProblems) {
-        report(seqProblems);
-        continue;
-      }
-      if (files) {
-        await window.add(async () => {
-          try {
-            const found = await files.check(cells);
-            for (const f of found.all) distinctFiles.add(f.path);
-            valid++;
-            labels?.push(cells.labelNumber);
-          } catch (err) {
-            report([locate(err, plan, record.row, cells.fileReference ?? '')]);
-          }
-        });
-        continue;
-      }
-      valid++;
-      labels?.push(cells.labelNumber);
-      const full = spool?.add(cells);
-      if (full) await full;
     }
     fingerprint.update(keys);
     await window.drain();
@@ -187,6 +189,15 @@ function locate(err: unknown, plan: Plan, row: number, reference: string): Inges
     });
   }
   return new IngestError('FILE_DECODE', 'the file cannot be checked', { file: plan.source.configured, row, reference });
+}
+
+/** The source's records in arrays: the reader's own when it has them, else one record per array. */
+async function* batchesOf(source: OpenedSource): AsyncGenerator<readonly RawRecord[]> {
+  if (source.batches) {
+    yield* source.batches;
+    return;
+  }
+  for await (const record of source.records) yield [record];
 }
 
 /**

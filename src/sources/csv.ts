@@ -55,27 +55,44 @@ export async function openCsv(plan: SourcePlan, wanted: readonly string[]): Prom
   // parsed record on as is; later cells are never read.
   const inOrder = indexes.every((idx, i) => idx === i);
 
-  async function* records(): AsyncGenerator<RawRecord> {
+  async function* recordBatches(): AsyncGenerator<RawRecord[]> {
     let row = 0;
     try {
       for (let batch: string[][] | undefined = first.slice(1); batch !== undefined; batch = await nextBatch(batches, file)) {
-        for (const item of batch) {
+        const out = new Array<RawRecord>(batch.length);
+        for (let k = 0; k < batch.length; k++) {
+          const item = batch[k]!;
           row++;
           if (inOrder) {
-            yield { row, cells: item };
+            out[k] = { row, cells: item };
             continue;
           }
           const cells = new Array<string | undefined>(indexes.length);
           for (let i = 0; i < indexes.length; i++) cells[i] = item[indexes[i]!];
-          yield { row, cells };
+          out[k] = { row, cells };
         }
+        if (out.length > 0) yield out;
       }
     } finally {
       await close();
     }
   }
 
-  return { available: header, records: records(), close };
+  async function* records(): AsyncGenerator<RawRecord> {
+    for await (const batch of recordBatches()) yield* batch;
+  }
+
+  // Both views share one reader: whichever the consumer iterates pulls it.
+  return {
+    available: header,
+    get records() {
+      return records();
+    },
+    get batches() {
+      return recordBatches();
+    },
+    close,
+  };
 }
 
 /** The file's records in batches: the fast path while it applies, then csv-parse. */

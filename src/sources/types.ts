@@ -15,5 +15,10 @@ export interface OpenedSource {
   /** Every column name the source has (CSV header; JSON: the keys of the first object). */
   readonly available: readonly string[];
   readonly records: AsyncIterable<RawRecord>;
+  /**
+   * The same records in the arrays the reader produced them in (one await per array rather than per
+   * record), where the reader has them; consume `records` or `batches`, not both.
+   */
+  readonly batches?: AsyncIterable<readonly RawRecord[]>;
   close(): Promise<void>;
 }

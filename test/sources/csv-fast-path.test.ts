@@ -145,6 +145,42 @@ describe('CSV fast path = csv-parse', () => {
   });
 });
 
+describe('record arrays', () => {
+  it('`batches` gives the records `records` gives, row numbers and cells, across read chunks and after a hand-over to csv-parse', async () => {
+    const dir = await tempDir();
+    const header = ['a', 'b', 'c'];
+    let checked = 0;
+    for (let k = 0; k < 4; k++) {
+      // 20k clean rows (several read chunks); in two of the files a quoted cell at row 12,000 hands the rest to csv-parse.
+      const lines = [header.join(',')];
+      for (let i = 1; i <= 20_000; i++) lines.push(k % 2 === 1 && i === 12_000 ? `${i},"x,y",z` : `${i},${i * 3}.5,w${k}`);
+      const text = lines.join(k < 2 ? '\n' : '\r\n') + '\n';
+      const file = path.join(dir, `b${k}.csv`);
+      await writeFile(file, text);
+      const want = reference(text, ',', '"');
+      if (!('records' in want)) throw new Error('the test file must be valid');
+      const one = await openCsv(plan(file), header);
+      const viaRecords: Array<[number, string[]]> = [];
+      for await (const rec of one.records) viaRecords.push([rec.row, rec.cells.map(String)]);
+      const two = await openCsv(plan(file), header);
+      const viaBatches: Array<[number, string[]]> = [];
+      let arrays = 0;
+      for await (const batch of two.batches!) {
+        arrays++;
+        for (const rec of batch) viaBatches.push([rec.row, rec.cells.map(String)]);
+      }
+      expect(viaBatches).toEqual(viaRecords);
+      expect(viaBatches.map(([, cells]) => cells)).toEqual(want.records);
+      expect(viaBatches).toHaveLength(20_000);
+      // The fast path hands records on by the read chunk; csv-parse (after a hand-over) one by one.
+      if (k % 2 === 0) expect(arrays).toBeLessThan(viaBatches.length / 10);
+      else expect(arrays).toBeGreaterThan(8_000);
+      checked++;
+    }
+    expect(checked).toBe(4);
+  });
+});
+
 describe('PlainCsvSplitter', () => {
   it('splits clean lines, skips empty ones, counts physical lines, and stops at a quote, a stray CR or a changed line ending', () => {
     const split = (text: string, final = true) => {
