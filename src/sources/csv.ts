@@ -157,22 +157,39 @@ async function* parsedRecords(
   const source = Readable.from(feed());
   source.on('error', (err) => parser.destroy(err));
   source.pipe(parser);
-  const iterator = parser[Symbol.asyncIterator]() as AsyncIterator<string[]>;
+  // Records are taken as they are parsed, all that are ready at once (one array per wake-up, not a
+  // promise per record).
+  let ended = false;
+  let failure: unknown = null;
+  let wake: (() => void) | null = null;
+  const signal = (): void => wake?.();
+  parser.on('readable', signal);
+  parser.on('end', () => {
+    ended = true;
+    signal();
+  });
+  parser.on('error', (err) => {
+    failure ??= err;
+    signal();
+  });
   let skipHeader = header !== null;
   try {
     for (;;) {
-      let r: IteratorResult<string[]>;
-      try {
-        r = await iterator.next();
-      } catch (err) {
-        throw toSourceError(err, file, lineOffset);
+      const out: string[][] = [];
+      for (let rec = parser.read() as string[] | null; rec !== null; rec = parser.read() as string[] | null) {
+        if (skipHeader) skipHeader = false;
+        else out.push(rec);
       }
-      if (r.done === true) return;
-      if (skipHeader) {
-        skipHeader = false;
+      if (out.length > 0) {
+        yield out;
         continue;
       }
-      yield [r.value];
+      if (failure !== null) throw toSourceError(failure, file, lineOffset);
+      if (ended) return;
+      await new Promise<void>((resolve) => {
+        wake = resolve;
+      });
+      wake = null;
     }
   } finally {
     source.destroy();

@@ -172,9 +172,8 @@ describe('record arrays', () => {
       expect(viaBatches).toEqual(viaRecords);
       expect(viaBatches.map(([, cells]) => cells)).toEqual(want.records);
       expect(viaBatches).toHaveLength(20_000);
-      // The fast path hands records on by the read chunk; csv-parse (after a hand-over) one by one.
-      if (k % 2 === 0) expect(arrays).toBeLessThan(viaBatches.length / 10);
-      else expect(arrays).toBeGreaterThan(8_000);
+      // Records are handed on by the read chunk, on the fast path and after a hand-over to csv-parse alike.
+      expect(arrays).toBeLessThan(viaBatches.length / 10);
       checked++;
     }
     expect(checked).toBe(4);
