@@ -164,10 +164,13 @@ async function* parsedRecords(
   let wake: (() => void) | null = null;
   const signal = (): void => wake?.();
   parser.on('readable', signal);
-  parser.on('end', () => {
+  // 'close' too: a parser destroyed without an error (the reader closed early) must not leave us waiting.
+  const finished = (): void => {
     ended = true;
     signal();
-  });
+  };
+  parser.on('end', finished);
+  parser.on('close', finished);
   parser.on('error', (err) => {
     failure ??= err;
     signal();
