@@ -144,7 +144,7 @@ export class BackendClient {
     try {
       // Serialized once: the wire and the egress log carry the very same text.
       base.bodyText = req.bodyText ?? (req.body === undefined ? undefined : toJsonText(req.body));
-      res = await this.#transport.send(base.bodyText === undefined || req.bodyText !== undefined ? req : { ...req, bodyText: base.bodyText }, this.#signal);
+      res = await this.#transport.send(base.bodyText === req.bodyText ? req : { ...req, bodyText: base.bodyText }, this.#signal);
     } catch (e) {
       const status = e instanceof IngestError && typeof e.context.status === 'number' ? e.context.status : undefined;
       this.#egress?.record({ ...base, ...(status !== undefined ? { status } : {}), outcome: 'failed' });

@@ -209,7 +209,8 @@ export async function ingest(o: IngestOptions): Promise<IngestResult> {
 /** A row spool when this run can use one (see IngestOptions.spoolDir), else null. */
 async function openSpool(o: IngestOptions, prior: PriorRun | null): Promise<RowSpool | null> {
   const encoder = o.sink.encoder;
-  if (o.mode !== 'run' || o.spoolDir === undefined || encoder === undefined || !o.sink.writeEncoded) return null;
+  // The sink offers the whole fast path (encoder, encodeBatch, writeEncoded) or none of it.
+  if (o.mode !== 'run' || o.spoolDir === undefined || encoder === undefined || !o.sink.encodeBatch || !o.sink.writeEncoded) return null;
   if (prior?.registered || runtimeFor(o.plan.category).createFileHandler !== undefined) return null;
   try {
     return await RowSpool.create(o.spoolDir, o.plan.table, o.ingestorId, encoder);

@@ -49,45 +49,78 @@ interface Batch {
   encoded: EncodedBatch | null;
   meta: RowMeta[];
   files: RecordFiles[];
+  /** The last, partial batch: taken in even if the run is stopped while it waits for room. */
+  last: boolean;
 }
 
 /** A batch taken into the pipeline: its metadata is already serialized (see push). */
-type HeldBatch = Omit<Batch, 'meta'>;
+type HeldBatch = Omit<Batch, 'meta' | 'last'>;
 
-const emptyBatch = (index: number): Batch => ({ index, rows: [], encoded: null, meta: [], files: [] });
+const emptyBatch = (index: number): Batch => ({ index, rows: [], encoded: null, meta: [], files: [], last: false });
 
 const sizeOf = (b: HeldBatch): number => b.encoded?.count ?? b.rows.length;
 
+/** Where pass 2's batches come from: the source read and checked again, or the row spool. */
+interface BatchFeed {
+  /** Full batches as they are cut, then the partial last one; none after `signal` aborts. */
+  readonly batches: AsyncIterable<Batch>;
+  /** The category's files (copied before each batch's rows commit), if it has any. */
+  readonly files: FileHandler | null;
+  /** Batches held at most (see BatchPipeline). */
+  readonly held: number;
+  close(): Promise<void>;
+}
+
 /**
- * Pass 2, from the row spool when the check pass kept one (writeFromSpool); otherwise the same
- * reader and checks as pass 1, then key, label, batch; per batch copy its files,
- * commit its rows (with the progress counter), send its metadata — in that order, so no row exists
- * without its files and no metadata leaves for a row that is not committed. The reader is pulled
- * only as fast as batches are written (backpressure from MySQL and the backend reaches the source).
- * Stops at a batch boundary when `signal` aborts.
+ * Pass 2: batches from the row spool when the check pass kept one, otherwise from the same reader
+ * and checks as pass 1; per batch copy its files, commit its rows (with the progress counter), send
+ * its metadata — in that order, so no row exists without its files and no metadata leaves for a row
+ * that is not committed. Batches are cut only as fast as they are written (backpressure from MySQL
+ * and the backend reaches the source). Stops at a batch boundary when `signal` aborts.
  */
 export async function writePass(o: WritePassOptions): Promise<void> {
-  if (o.spool) return writeFromSpool(o, o.spool);
-  const { plan, counters } = o;
+  const { counters } = o;
+  const feed = o.spool ? spoolFeed(o, o.spool) : await sourceFeed(o);
+  const progress = new Progress('write', counters.total, o.logger, o.tty ?? null);
+  const pipeline = new BatchPipeline(o, feed.files, feed.held);
+  try {
+    for await (const batch of feed.batches) {
+      await pipeline.room();
+      if (o.signal?.aborted && !batch.last) break;
+      pipeline.push(batch);
+      if (!batch.last) progress.update(counters.inserted);
+    }
+    await pipeline.drain();
+    if (!o.signal?.aborted) await feed.files?.afterWrite?.();
+  } catch (err) {
+    // Whatever stopped the loop, the batches in flight finish (or fail) before the pass ends, and
+    // the first failure in time is the one reported (a lane may have failed before the reader did).
+    await pipeline.settle();
+    throw pipeline.failure ?? err;
+  } finally {
+    await pipeline.settle();
+    await feed.close();
+    progress.end(counters.inserted);
+  }
+}
+
+/** Batches from the source, read through the same processors and checks as pass 1, its files resolved again. */
+async function sourceFeed(o: WritePassOptions): Promise<BatchFeed> {
+  const { plan } = o;
   const checker = new RecordChecker(plan);
   const sequence = new SequenceChecks(plan);
   const files = runtimeFor(plan.category).createFileHandler?.(plan) ?? null;
-  const progress = new Progress('write', counters.total, o.logger, o.tty ?? null);
   if (files) {
     await createDestination(plan.destination);
     await files.open();
   }
   const source = await openRecords(plan, checker.wanted, 'write', o.processors);
-  const pipeline = new BatchPipeline(o, files, HELD_ROWS);
-  let batch = emptyBatch(0);
-  let sinceTurn = 0;
-  try {
+  async function* batches(): AsyncGenerator<Batch> {
+    let batch = emptyBatch(0);
+    const turnDue = turnCounter();
     for await (const record of source.records) {
-      if (o.signal?.aborted) break;
-      if (++sinceTurn === RECORDS_PER_TURN) {
-        sinceTurn = 0;
-        await nextTurn();
-      }
+      if (o.signal?.aborted) return;
+      if (turnDue()) await nextTurn();
       if (o.skip?.(record.row)) continue;
       const cells = checker.check(record);
       const problems = Array.isArray(cells) ? cells : sequence.check(cells);
@@ -120,93 +153,58 @@ export async function writePass(o: WritePassOptions): Promise<void> {
       if (batch.rows.length >= o.batchSize) {
         const ready = batch;
         batch = emptyBatch(batch.index + 1);
-        await pipeline.room();
-        if (o.signal?.aborted) break;
-        pipeline.push(ready);
-        progress.update(counters.inserted);
+        yield ready;
       }
     }
-    if (batch.rows.length > 0 && !o.signal?.aborted) {
-      await pipeline.room();
-      pipeline.push(batch);
-    }
-    await pipeline.drain();
-    if (!o.signal?.aborted) await files?.afterWrite?.();
-  } catch (err) {
-    // Whatever stopped the loop, the batches in flight finish (or fail) before the pass ends, and
-    // the first failure in time is the one reported (a lane may have failed before the reader did).
-    await pipeline.settle();
-    throw pipeline.failure ?? err;
-  } finally {
-    await pipeline.settle();
-    await source.close();
-    progress.end(counters.inserted);
+    if (batch.rows.length > 0 && !o.signal?.aborted) yield { ...batch, last: true };
   }
+  return { batches: batches(), files, held: HELD_ROWS, close: () => source.close() };
 }
 
 /**
- * Pass 2 from the spool: the rows the check pass accepted and encoded, in source order; per row
+ * Batches from the spool: the rows the check pass accepted and encoded, in source order; per row
  * only its data_id and its label's encoding are computed here. Batches, order, resume and
  * backpressure are those of the pass that reads the source again.
  */
-async function writeFromSpool(o: WritePassOptions, spool: RowSpool): Promise<void> {
-  const { plan, counters } = o;
-  const progress = new Progress('write', counters.total, o.logger, o.tty ?? null);
-  const pipeline = new BatchPipeline(o, null, HELD_ENCODED);
-  let index = 0;
-  let rows: number[] = [];
-  let sources: (string | null)[] = [];
-  let labels: (string | null)[] = [];
-  let encoded: string[] = [];
-  // Keys and labels per batch: one cipher call for the batch's data_ids.
-  const cut = (): Batch => {
-    const dataIds = o.keys.assignMany(rows, sources);
-    if (!o.sink.encodeBatch) throw new IngestError('INTERNAL', `the ${o.sink.kind} sink takes no encoded rows`);
-    const meta = dataIds.map((dataId, i): RowMeta => ({
-      data_id: dataId,
-      data_intent: plan.intent,
-      label: o.labels ? o.labels.encode(labels[i] ?? '') : null,
-    }));
-    const batch: Batch = { index: index++, rows: [], encoded: o.sink.encodeBatch(dataIds, encoded), meta, files: [] };
-    rows = [];
-    sources = [];
-    labels = [];
-    encoded = [];
-    return batch;
-  };
-  let sinceTurn = 0;
-  try {
+function spoolFeed(o: WritePassOptions, spool: RowSpool): BatchFeed {
+  const { plan, sink } = o;
+  const bound = sink.encodeBatch?.bind(sink);
+  if (!bound) throw new IngestError('INTERNAL', `the ${sink.kind} sink takes no encoded rows`);
+  const encodeBatch: NonNullable<RowSink['encodeBatch']> = bound;
+  async function* batches(): AsyncGenerator<Batch> {
+    let index = 0;
+    let rows: number[] = [];
+    let sources: (string | null)[] = [];
+    let labels: (string | null)[] = [];
+    let encoded: string[] = [];
+    // Keys and labels per batch: one cipher call for the batch's data_ids.
+    const cut = (last: boolean): Batch => {
+      const dataIds = o.keys.assignMany(rows, sources);
+      const meta = dataIds.map((dataId, i): RowMeta => ({
+        data_id: dataId,
+        data_intent: plan.intent,
+        label: o.labels ? o.labels.encode(labels[i] ?? '') : null,
+      }));
+      const batch: Batch = { index: index++, rows: [], encoded: encodeBatch(dataIds, encoded), meta, files: [], last };
+      rows = [];
+      sources = [];
+      labels = [];
+      encoded = [];
+      return batch;
+    };
+    const turnDue = turnCounter();
     for await (const r of spool.read()) {
-      if (o.signal?.aborted) break;
-      if (++sinceTurn === RECORDS_PER_TURN) {
-        sinceTurn = 0;
-        await nextTurn();
-      }
+      if (o.signal?.aborted) return;
+      if (turnDue()) await nextTurn();
       rows.push(r.row);
       sources.push(r.dataIdSource);
       labels.push(r.label);
       encoded.push(r.encoded);
-      if (encoded.length >= o.batchSize) {
-        const ready = cut();
-        await pipeline.room();
-        if (o.signal?.aborted) break;
-        pipeline.push(ready);
-        progress.update(counters.inserted);
-      }
+      if (encoded.length >= o.batchSize) yield cut(false);
     }
-    if (encoded.length > 0 && !o.signal?.aborted) {
-      const last = cut();
-      await pipeline.room();
-      pipeline.push(last);
-    }
-    await pipeline.drain();
-  } catch (err) {
-    await pipeline.settle();
-    throw pipeline.failure ?? err;
-  } finally {
-    await pipeline.settle();
-    progress.end(counters.inserted);
+    if (encoded.length > 0 && !o.signal?.aborted) yield cut(true);
   }
+  return { batches: batches(), files: null, held: HELD_ENCODED, close: async () => undefined };
 }
 
 /**
@@ -216,6 +214,16 @@ async function writeFromSpool(o: WritePassOptions, spool: RowSpool): Promise<voi
  * wait was most of the write lane's time. A turn costs about a microsecond.
  */
 const RECORDS_PER_TURN = 16;
+
+/** Call once per record: true every RECORDS_PER_TURN calls, when the reader should `await nextTurn()`. */
+function turnCounter(): () => boolean {
+  let since = 0;
+  return () => {
+    if (++since < RECORDS_PER_TURN) return false;
+    since = 0;
+    return true;
+  };
+}
 
 const nextTurn = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
 

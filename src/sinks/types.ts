@@ -33,7 +33,6 @@ export interface EncodedBatch {
   readonly payload: readonly Buffer[];
 }
 
-
 /** Facts about the run that sinks record. */
 export interface RunInfo {
   readonly ingestorId: string;

@@ -200,7 +200,8 @@ async function* parsedRecords(
   }
 }
 
-function raggedRow(file: string, line: number): IngestError {
+/** A record whose field count differs from the header's: as csv-parse reports it, and as the fast path does. */
+function raggedRow(file: string, line: number | undefined): IngestError {
   return new IngestError('CSV_RAGGED_ROW', 'the row has a different number of fields than the header', { file, line });
 }
 
@@ -221,7 +222,7 @@ function toSourceError(err: unknown, file: string, lineOffset = 0): IngestError 
     switch (err.code) {
       case 'CSV_RECORD_INCONSISTENT_FIELDS_LENGTH':
       case 'CSV_RECORD_INCONSISTENT_COLUMNS':
-        return new IngestError('CSV_RAGGED_ROW', 'the row has a different number of fields than the header', ctx);
+        return raggedRow(file, ctx.line);
       case 'CSV_QUOTE_NOT_CLOSED':
         return new IngestError('CSV_SYNTAX', 'a quoted field is never closed (unbalanced quote)', ctx);
       case 'CSV_INVALID_CLOSING_QUOTE':

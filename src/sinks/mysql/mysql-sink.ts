@@ -76,7 +76,8 @@ interface BatchData {
   readonly count: number;
   /** Checked after an ambiguous commit: the batch landed if its first row is there. */
   readonly firstDataId: string;
-  readonly tsv: () => Buffer | readonly Buffer[];
+  /** The LOAD DATA text, in one or more buffers. */
+  readonly tsv: () => readonly Buffer[];
   /** The INSERT fallback's rows, `per` at a time (one statement each). */
   readonly insertChunks: (per: number) => Iterable<CellValue[][]>;
   readonly order: ColumnOrder;
@@ -214,7 +215,7 @@ export class MysqlSink implements RowSink {
         for (let i = 0; i < rows.length; i += per) yield rows.slice(i, i + per).map(valuesOf);
       };
       return this.writeBatch(
-        { count: rows.length, firstDataId: rows[0]?.dataId ?? '', tsv: () => tsvRows(rows.map(valuesOf)), insertChunks, order: 'rows' },
+        { count: rows.length, firstDataId: rows[0]?.dataId ?? '', tsv: () => [tsvRows(rows.map(valuesOf))], insertChunks, order: 'rows' },
         batch,
       );
     });
@@ -295,7 +296,7 @@ export class MysqlSink implements RowSink {
         const tsv = data.tsv();
         const [result] = await conn.query<ResultSetHeader>({
           sql: data.order === 'rows' ? this.loadSql : this.loadEncodedSql,
-          infileStreamFactory: () => Readable.from(packetSized(Buffer.isBuffer(tsv) ? [tsv] : tsv)),
+          infileStreamFactory: () => Readable.from(packetSized(tsv)),
         });
         if (result.affectedRows !== data.count || result.warningStatus > 0) {
           const [warnings] = await conn.query<RowDataPacket[]>('SHOW WARNINGS LIMIT 1');
