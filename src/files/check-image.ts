@@ -2,7 +2,8 @@ import type { Metadata } from 'sharp';
 import { IngestError } from '../errors.js';
 import type { ImagePlan } from '../config/types.js';
 import type { ResolvedFile } from './resolve-reference.js';
-import { hasEndMarker } from './image-trailer.js';
+import { endsWithMarker } from './image-trailer.js';
+import { readImageFileStart, type ImageFileStart } from './image-file.js';
 
 const FORMAT_OF_EXTENSION: Readonly<Record<string, string>> = {
   '.jpg': 'jpeg',
@@ -19,20 +20,18 @@ export interface ImageInfo {
 /**
  * Reads the image header (not the pixels) and checks format, size and the pixel limit, and that
  * the file is complete (its end marker is there). A zero-byte, truncated or non-image file fails.
+ * Common JPEGs and PNGs are read by readImageHeader; any other file, and any it does not know to be
+ * well-formed, by sharp's header read, whose verdict stands.
  */
 export async function checkImage(file: ResolvedFile, plan: ImagePlan): Promise<ImageInfo> {
   if (file.size === 0) throw new IngestError('FILE_DECODE', 'the image file is empty (0 bytes)', { reference: file.reference });
-  let meta: Metadata;
+  let start: ImageFileStart;
   try {
-    // Header only: the pixel limit is checked below from the declared size, so a bomb is never decoded.
-    const sharp = await loadSharp();
-    meta = await sharp(file.path, { limitInputPixels: false, failOn: 'error' }).metadata();
+    start = readImageFileStart(file.path, file.size);
   } catch {
-    throw new IngestError('FILE_DECODE', 'the image cannot be decoded (corrupt or not an image)', {
-      reference: file.reference,
-    });
+    throw undecodable(file);
   }
-  const { width, height, format } = meta;
+  const { width, height, format } = start.header ?? (await sharpHeader(file));
   if (!width || !height || !format) {
     throw new IngestError('FILE_DECODE', 'the image header has no size', { reference: file.reference });
   }
@@ -43,7 +42,7 @@ export async function checkImage(file: ResolvedFile, plan: ImagePlan): Promise<I
       { reference: file.reference },
     );
   }
-  if (!(await hasEndMarker(file.path, file.size, format))) {
+  if (!endsWithMarker(start.tail, format)) {
     throw new IngestError('FILE_DECODE', `the ${format} image is truncated (its end marker is missing)`, { reference: file.reference });
   }
   if (plan.verify === 'decode') await decodeAll(file);
@@ -62,6 +61,21 @@ export async function checkImage(file: ResolvedFile, plan: ImagePlan): Promise<I
   }
   return { width, height, format };
 }
+
+/** libvips's header read (not the pixels): the pixel limit is checked by the caller from the declared size, so a bomb is never decoded. */
+async function sharpHeader(file: ResolvedFile): Promise<Partial<ImageInfo>> {
+  let meta: Metadata;
+  try {
+    const sharp = await loadSharp();
+    meta = await sharp(file.path, { limitInputPixels: false, failOn: 'error' }).metadata();
+  } catch {
+    throw undecodable(file);
+  }
+  return { width: meta.width, height: meta.height, format: meta.format };
+}
+
+const undecodable = (file: ResolvedFile) =>
+  new IngestError('FILE_DECODE', 'the image cannot be decoded (corrupt or not an image)', { reference: file.reference });
 
 /** Decodes every pixel (spec.file_options.verify: decode): catches corrupt data a header check cannot. */
 async function decodeAll(file: ResolvedFile): Promise<void> {
