@@ -144,6 +144,8 @@ async function ingestCommand(args: CliArgs, io: CliIO): Promise<number> {
       tty: !container && io.stderr.isTTY ? (io.stderr as NodeJS.WriteStream) : null,
       // Checked rows kept for the write pass: on the storage volume, next to the table lock.
       spoolDir: path.join(env.storageRoot, '.tracebloc-ingest', 'spool'),
+      // Files copied during the check pass, renamed into <storage-root>/<table>/ once accepted: same volume.
+      stageDir: path.join(env.storageRoot, '.tracebloc-ingest', 'stage'),
       openBackend: async (ingestorId) => {
         const dir = reportDirFor(ingestorId);
         await mkdir(dir, { recursive: true });

@@ -1,4 +1,4 @@
-import { unlink } from 'node:fs/promises';
+import { readdir, unlink } from 'node:fs/promises';
 import path from 'node:path';
 import { IngestError } from '../errors.js';
 import { copyInto } from './destination.js';
@@ -11,12 +11,15 @@ import type { ResolvedFile } from './resolve-reference.js';
 export class CopyTracker {
   private readonly names = new Map<string, string>();
   private readonly copied = new Set<string>();
+  /** Whether the destination held files before this pass copied any (a resumed run's), looked up once. */
+  private heldEarlier: Promise<boolean> | null = null;
 
   constructor(private readonly destination: string) {}
 
   reset(): void {
     this.names.clear();
     this.copied.clear();
+    this.heldEarlier = null;
   }
 
   /** Claims `name` for `file`; refuses a second, different file under the same name. */
@@ -42,8 +45,12 @@ export class CopyTracker {
     for (const [, name] of fresh) this.copied.add(name);
     const done: string[] = [];
     try {
+      // An empty destination (a fresh run) cannot hold an earlier copy under a name claimed here:
+      // no file is looked for before each copy then.
+      this.heldEarlier ??= holdsFiles(this.destination);
+      const keepEarlier = await this.heldEarlier;
       for (const [file, name] of fresh) {
-        if (await copyInto(file.path, this.destination, name)) done.push(name);
+        if (await copyInto(file.path, this.destination, name, keepEarlier)) done.push(name);
       }
     } catch (err) {
       for (const name of done) await unlink(path.join(this.destination, name)).catch(() => undefined);
@@ -56,4 +63,12 @@ export class CopyTracker {
 /** The destination name of a file: its stem and extension as recorded in its row. */
 export function destinationName(file: ResolvedFile): string {
   return file.stem + file.extension;
+}
+
+async function holdsFiles(dir: string): Promise<boolean> {
+  try {
+    return (await readdir(dir)).length > 0;
+  } catch {
+    return false;
+  }
 }

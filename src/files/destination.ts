@@ -28,17 +28,19 @@ export async function createDestination(destination: string): Promise<void> {
 let copies = 0;
 
 /**
- * Copies one file into the destination through a temporary name and a rename, so a file under its
- * final name is always complete. A file already there with the same size is an earlier attempt's
- * copy of it (a resumed run) and is kept; names are claimed per run (CopyTracker), so nothing else
- * can be there. Resolves to whether it wrote the file.
+ * Copies one file into the destination (which exists) through a temporary name and a rename, so a
+ * file under its final name is always complete. With `keepEarlier` (the destination held files when
+ * the pass began), a file already there with the same size is an earlier attempt's copy of it (a
+ * resumed run) and is kept; names are claimed per run (CopyTracker), so nothing else can be there.
+ * Resolves to whether it wrote the file.
  */
-export async function copyInto(source: string, destination: string, name: string): Promise<boolean> {
+export async function copyInto(source: string, destination: string, name: string, keepEarlier = true): Promise<boolean> {
   const target = path.join(destination, name);
-  const temporary = path.join(path.dirname(target), `.${path.basename(target)}.${process.pid}.${++copies}.partial`);
+  const directory = path.dirname(target);
+  const temporary = path.join(directory, `.${path.basename(target)}.${process.pid}.${++copies}.partial`);
   try {
-    if (await sameSize(source, target)) return false;
-    await mkdir(path.dirname(target), { recursive: true });
+    if (keepEarlier && (await sameSize(source, target))) return false;
+    if (name.includes('/')) await mkdir(directory, { recursive: true });
     // A reflink where the filesystem offers one (free, copy-on-write), a plain copy elsewhere.
     await copyFile(source, temporary, constants.COPYFILE_FICLONE);
     await rename(temporary, target);

@@ -14,6 +14,7 @@ import { Progress } from '../log/progress.js';
 import { LabelValues } from './label-values.js';
 import { TaskWindow } from './task-window.js';
 import type { RowSpool } from './row-spool.js';
+import type { FileStage } from '../files/file-stage.js';
 
 /** File checks in flight: sharp reads headers on libuv's thread pool; a few per core keep it busy. */
 const CHECK_CONCURRENCY = Math.max(4, availableParallelism() * 2);
@@ -68,6 +69,8 @@ export interface CheckPassOptions {
   processors?: readonly LoadedProcessor[];
   /** Keeps every valid record for the write pass (categories without files only). */
   spool?: RowSpool;
+  /** Copies every valid record's files ahead of the write pass (categories with files, fresh runs). */
+  stage?: FileStage;
 }
 
 /**
@@ -135,6 +138,7 @@ export async function checkPass(plan: Plan, options: CheckPassOptions): Promise<
           await window.add(async () => {
             try {
               const found = await files.check(cells);
+              await options.stage?.add(found);
               for (const f of found.all) distinctFiles.add(f.path);
               valid++;
               labels?.push(cells.labelNumber);

@@ -15,6 +15,7 @@ import { writePass } from './write-pass.js';
 import { loadProcessors } from '../plugins/load-processors.js';
 import { runtimeFor } from '../categories/registry.js';
 import { RowSpool } from './row-spool.js';
+import { FileStage } from '../files/file-stage.js';
 
 export type RunStatus = 'succeeded' | 'quarantined' | 'planned' | 'rejected' | 'failed' | 'interrupted';
 
@@ -39,6 +40,12 @@ export interface IngestOptions {
    * when the sink can take encoded rows; without it the write pass reads the source again.
    */
   spoolDir?: string;
+  /**
+   * Where the check pass of a fresh run may copy the files of the records it accepts, into a
+   * directory that then becomes the destination in one rename (FileStage); without it the write
+   * pass copies them. Must be on the destination's volume for the rename.
+   */
+  stageDir?: string;
 }
 
 export interface IngestResult {
@@ -74,6 +81,7 @@ export async function ingest(o: IngestOptions): Promise<IngestResult> {
   let ingestorId = o.ingestorId;
   let opened = false;
   let spool: RowSpool | null = null;
+  let stage: FileStage | null = null;
 
   const finish = async (status: RunStatus, error: IngestError | null, problems: readonly IngestError[] = []) => {
     timings.totalMs = Math.round(performance.now() - started);
@@ -114,6 +122,7 @@ export async function ingest(o: IngestOptions): Promise<IngestResult> {
 
     const processors = await loadProcessors(o.plan);
     spool = await openSpool(o, prior);
+    stage = await openStage(o, prior);
     let t = performance.now();
     check = await checkPass(o.plan, {
       logger: o.logger,
@@ -122,6 +131,7 @@ export async function ingest(o: IngestOptions): Promise<IngestResult> {
       resuming: prior !== null,
       processors,
       spool: spool ?? undefined,
+      stage: stage ?? undefined,
     });
     timings.checkMs = Math.round(performance.now() - t);
     counters.total = check.total;
@@ -182,6 +192,7 @@ export async function ingest(o: IngestOptions): Promise<IngestResult> {
       tty: o.tty,
       processors,
       spool: spool ?? undefined,
+      stage: stage ?? undefined,
     });
     timings.writeMs = Math.round(performance.now() - t);
     if (o.signal?.aborted) {
@@ -203,6 +214,7 @@ export async function ingest(o: IngestOptions): Promise<IngestResult> {
     return await finish(dataClass && !opened ? 'rejected' : 'failed', error);
   } finally {
     await spool?.remove();
+    await stage?.remove();
   }
 }
 
@@ -217,6 +229,19 @@ async function openSpool(o: IngestOptions, prior: PriorRun | null): Promise<RowS
   } catch (err) {
     // Without a spool the write pass reads the source again: slower, not wrong.
     o.logger.warn({ code: toIngestError(err).code, dir: o.spoolDir }, 'the row spool cannot be created; the write pass will read the source again');
+    return null;
+  }
+}
+
+/** A file stage for a fresh run of a category with files (see IngestOptions.stageDir), else null. */
+async function openStage(o: IngestOptions, prior: PriorRun | null): Promise<FileStage | null> {
+  if (o.mode !== 'run' || o.stageDir === undefined || prior !== null) return null;
+  if (runtimeFor(o.plan.category).createFileHandler === undefined) return null;
+  try {
+    return await FileStage.create(o.stageDir, o.plan, o.ingestorId);
+  } catch (err) {
+    // Without a stage the write pass copies the files: slower, not wrong.
+    o.logger.warn({ code: toIngestError(err).code, dir: o.stageDir }, 'the file stage cannot be created; the write pass will copy the files');
     return null;
   }
 }

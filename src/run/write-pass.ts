@@ -14,6 +14,7 @@ import { SequenceChecks } from '../records/sequence-checks.js';
 import type { Counters } from '../report/counters.js';
 import type { EncodedBatch, OutRow, PriorRun, RowSink } from '../sinks/types.js';
 import type { RowSpool } from './row-spool.js';
+import type { FileStage } from '../files/file-stage.js';
 import { openRecords } from './open-records.js';
 import type { LoadedProcessor } from '../plugins/load-processors.js';
 import { TaskWindow } from './task-window.js';
@@ -39,6 +40,8 @@ export interface WritePassOptions {
   processors?: readonly LoadedProcessor[];
   /** The check pass's valid rows, already encoded by the sink: written from here, the source is not read again. */
   spool?: RowSpool;
+  /** The check pass's copies of the valid records' files: moved into the destination instead of copying. */
+  stage?: FileStage;
 }
 
 interface Batch {
@@ -64,8 +67,10 @@ const sizeOf = (b: HeldBatch): number => b.encoded?.count ?? b.rows.length;
 interface BatchFeed {
   /** Full batches as they are cut, then the partial last one; none after `signal` aborts. */
   readonly batches: AsyncIterable<Batch>;
-  /** The category's files (copied before each batch's rows commit), if it has any. */
+  /** The category's files, if it has any. */
   readonly files: FileHandler | null;
+  /** Whether each batch's files are copied before its rows commit (not when the check pass staged them). */
+  readonly copies: boolean;
   /** Batches held at most (see BatchPipeline). */
   readonly held: number;
   close(): Promise<void>;
@@ -82,7 +87,7 @@ export async function writePass(o: WritePassOptions): Promise<void> {
   const { counters } = o;
   const feed = o.spool ? spoolFeed(o, o.spool) : await sourceFeed(o);
   const progress = new Progress('write', counters.total, o.logger, o.tty ?? null);
-  const pipeline = new BatchPipeline(o, feed.files, feed.held);
+  const pipeline = new BatchPipeline(o, feed.copies ? feed.files : null, feed.held);
   try {
     for await (const batch of feed.batches) {
       await pipeline.room();
@@ -110,8 +115,12 @@ async function sourceFeed(o: WritePassOptions): Promise<BatchFeed> {
   const checker = new RecordChecker(plan);
   const sequence = new SequenceChecks(plan);
   const files = runtimeFor(plan.category).createFileHandler?.(plan) ?? null;
+  let staged = false;
   if (files) {
-    await createDestination(plan.destination);
+    // The check pass's copies become the destination in one rename; else each batch copies its files.
+    staged = (await o.stage?.moveInto(plan.destination)) ?? false;
+    if (staged) o.logger.info('files: the copies made during the check pass were moved into the destination');
+    else await createDestination(plan.destination);
     await files.open();
   }
   const source = await openRecords(plan, checker.wanted, 'write', o.processors);
@@ -149,7 +158,7 @@ async function sourceFeed(o: WritePassOptions): Promise<BatchFeed> {
         data_intent: plan.intent,
         label: o.labels ? o.labels.encode(cells.label ?? '') : null,
       });
-      if (found) batch.files.push(found);
+      if (found && !staged) batch.files.push(found);
       if (batch.rows.length >= o.batchSize) {
         const ready = batch;
         batch = emptyBatch(batch.index + 1);
@@ -158,7 +167,7 @@ async function sourceFeed(o: WritePassOptions): Promise<BatchFeed> {
     }
     if (batch.rows.length > 0 && !o.signal?.aborted) yield { ...batch, last: true };
   }
-  return { batches: batches(), files, held: HELD_ROWS, close: () => source.close() };
+  return { batches: batches(), files, copies: !staged, held: HELD_ROWS, close: () => source.close() };
 }
 
 /**
@@ -204,7 +213,7 @@ function spoolFeed(o: WritePassOptions, spool: RowSpool): BatchFeed {
     }
     if (encoded.length > 0 && !o.signal?.aborted) yield cut(true);
   }
-  return { batches: batches(), files: null, held: HELD_ENCODED, close: async () => undefined };
+  return { batches: batches(), files: null, copies: false, held: HELD_ENCODED, close: async () => undefined };
 }
 
 /**

@@ -7,6 +7,8 @@ import {
   expectImagePlatformExample,
   expectRefused,
   imageRows,
+  STAGED,
+  stagedLeftovers,
   twinOf,
   useImageE2E,
   writeDatasetConfig,
@@ -28,7 +30,11 @@ const COPIED = (src: string) =>
 
 describe('object_detection end to end', () => {
   it('runs the fixture: one row per object, each image and annotation copied once, metadata only to the backend', async () => {
-    expectCleanRun(await runFixture(e2e, 'object_detection'), 9);
+    const run = await runFixture(e2e, 'object_detection');
+    expectCleanRun(run, 9);
+    // The files were copied during the check pass (annotations/ in a subdirectory) and moved into place.
+    expect(run.stderr).toContain(STAGED);
+    expect(await stagedLeftovers(e2e.pvc, 'visdrone_objects_train')).toEqual([]);
 
     const source = await sourceRows();
     const rows = await rowsOf('visdrone_objects_train');

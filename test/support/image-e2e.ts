@@ -3,7 +3,7 @@
  * one private PVC copy per test file), the rows of a table, and bad twins (a copy of a fixture
  * dataset with one file broken) that must be refused at `plan` and leave nothing behind at `run`.
  */
-import { cp, writeFile } from 'node:fs/promises';
+import { cp, readdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { expect } from 'vitest';
 import { parseBanner, type CliRun } from './cli.js';
@@ -91,6 +91,7 @@ export async function expectRefused(
   }
   expect(await e2e.db.tableExists(table)).toBe(false);
   expect(await exists(path.join(e2e.pvc, table))).toBe(false);
+  expect(await stagedLeftovers(e2e.pvc, table)).toEqual([]);
   expect(e2e.backend.requests.filter((q) => `${q.path} ${JSON.stringify(q.query)} ${q.rawBody}`.includes(table))).toEqual([]);
   expect(parseBanner(run.stdout)).toMatchObject({ inserted: 0, sent: 0 });
   return plan;
@@ -112,3 +113,12 @@ export function expectImagePlatformExample(
     await expectCopies(path.join(pvc, table), copied(pvc));
   });
 }
+
+/** What the file stage (copies made during the check pass) holds for `table` under the PVC: nothing once a run ended. */
+export async function stagedLeftovers(pvc: string, table: string): Promise<string[]> {
+  const names = await readdir(path.join(pvc, '.tracebloc-ingest', 'stage')).catch(() => []);
+  return names.filter((n) => n.startsWith(`${table}.`));
+}
+
+/** The log line of a run whose check pass copied the files (FileStage) and moved them into place. */
+export const STAGED = 'the copies made during the check pass were moved into the destination';
