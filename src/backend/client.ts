@@ -7,7 +7,7 @@
 import type { JsonValue } from '../config/types.js';
 import { IngestError } from '../errors.js';
 import type { EgressLog } from './egress-log.js';
-import { toJsonText, type BackendRequest, type BackendResponse, type Transport } from './transport.js';
+import { toJsonArrayBytes, toJsonText, type BackendRequest, type BackendResponse, type Transport } from './transport.js';
 
 export interface RowMeta {
   data_id: string;
@@ -19,8 +19,8 @@ export interface RowMeta {
 /** Call 1's body for a batch, serialized when the batch is cut (see `BackendClient.encodeRows`). */
 export interface EncodedRows {
   readonly count: number;
-  /** The JSON text of the body, exactly as `sendRows` would send it. */
-  readonly text: string;
+  /** The body's JSON, as UTF-8 bytes, exactly as `sendRows` would send it. */
+  readonly bytes: Buffer;
 }
 
 export interface BackendClientOptions {
@@ -69,20 +69,20 @@ export class BackendClient {
    * garbage). Refuses what `sendRows` refuses (non-finite numbers …).
    */
   encodeRows(rows: readonly RowMeta[]): EncodedRows {
-    return { count: rows.length, text: toJsonText(this.#rowsBody(rows)) };
+    return { count: rows.length, bytes: toJsonArrayBytes(this.#rowsBody(rows)) };
   }
 
   /** Call 1 with a body from `encodeRows`. An empty batch sends nothing. */
   async sendEncodedRows(rows: EncodedRows): Promise<void> {
     if (rows.count === 0) return;
-    await this.#call({ method: 'POST', path: this.#rowsPath(), bodyText: rows.text });
+    await this.#call({ method: 'POST', path: this.#rowsPath(), bodyText: rows.bytes });
   }
 
   #rowsPath(): string {
     return `/global_meta/${encodeURIComponent(this.#table)}/`;
   }
 
-  #rowsBody(rows: readonly RowMeta[]): JsonValue {
+  #rowsBody(rows: readonly RowMeta[]): JsonValue[] {
     return rows.map((r) => ({
       data_id: r.data_id,
       data_intent: r.data_intent,
@@ -136,7 +136,7 @@ export class BackendClient {
       path: req.path,
       query: req.query ?? null,
       body: req.body ?? null,
-      bodyText: undefined as string | undefined,
+      bodyText: undefined as string | Buffer | undefined,
     };
     // Nothing leaves that cannot be recorded: a failed egress log stops the run before the next send.
     this.#egress?.assertWritable();

@@ -78,7 +78,7 @@ export class EgressLog {
    * Appends one line. `ts` defaults to now. `bodyText`, when given, is `body` already serialized
    * (the exact text sent): it goes into the line as is. Throws if the file could not be written earlier.
    */
-  record(entry: Omit<EgressEntry, 'ts'> & { ts?: string; bodyText?: string }): void {
+  record(entry: Omit<EgressEntry, 'ts'> & { ts?: string; bodyText?: string | Buffer }): void {
     if (this.#error) throw this.#wrap(this.#error);
     if (this.#closed) throw new IngestError('INTERNAL', `egress log ${this.file} used after close`);
     const head = {
@@ -91,7 +91,13 @@ export class EgressLog {
     // The same text as JSON.stringify of the whole EgressEntry, in its key order.
     const body = entry.bodyText ?? JSON.stringify(entry.body ?? null);
     this.#count++;
-    this.#stream.write(`${JSON.stringify(head).slice(0, -1)},"body":${body},${JSON.stringify(tail).slice(1)}\n`);
+    // The body as it came (bytes are written as they are, not made into one large string again).
+    const stream = this.#stream;
+    stream.cork();
+    stream.write(`${JSON.stringify(head).slice(0, -1)},"body":`);
+    stream.write(body);
+    stream.write(`,${JSON.stringify(tail).slice(1)}\n`);
+    process.nextTick(() => stream.uncork());
   }
 
   /** Flushes and closes the file; rejects if any write failed. Idempotent. */

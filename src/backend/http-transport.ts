@@ -222,7 +222,7 @@ export class HttpTransport implements Transport {
   async #attempt(
     method: 'GET' | 'POST',
     target: string,
-    bodyText: string | undefined,
+    bodyText: string | Buffer | undefined,
     what: string,
     signal: AbortSignal | undefined,
   ): Promise<{ response: BackendResponse } | { auth: number } | { retry: Retryable }> {

@@ -4,6 +4,7 @@ import path from 'node:path';
 import { once } from 'node:events';
 import { StringDecoder } from 'node:string_decoder';
 import { IngestError } from '../errors.js';
+import { PIECE_CHARS } from '../bytes/utf8-pieces.js';
 import type { CheckedCells } from '../records/record-checker.js';
 import type { RowEncoder } from '../sinks/types.js';
 
@@ -16,8 +17,8 @@ export interface SpooledRow {
   readonly encoded: string;
 }
 
-/** Bytes gathered before one write to the spool file. */
-const FLUSH_CHARS = 256 * 1024;
+/** Characters gathered before one write to the spool file (kept small: see PIECE_CHARS). */
+const FLUSH_CHARS = PIECE_CHARS;
 
 /**
  * The checked rows of the check pass, kept for the write pass so the source is read, parsed, cast

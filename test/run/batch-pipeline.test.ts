@@ -41,7 +41,7 @@ function sink(events: string[], slowWrite: (batch: number) => number): RowSink {
 function backend(events: string[], failOn: number): BackendClient {
   let n = 0;
   return {
-    encodeRows: (meta: readonly RowMeta[]): EncodedRows => ({ count: meta.length, text: JSON.stringify(meta) }),
+    encodeRows: (meta: readonly RowMeta[]): EncodedRows => ({ count: meta.length, bytes: Buffer.from(JSON.stringify(meta)) }),
     sendEncodedRows: async (rows: EncodedRows) => {
       const k = n++;
       events.push(`send ${k} (${rows.count})`);

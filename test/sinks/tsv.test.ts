@@ -81,7 +81,7 @@ describe('tsvLine / parseTsvLine', () => {
   it('tsvRows is the lines of tsvLine, each ended by one newline', () => {
     const rand = prng(99);
     const rows = Array.from({ length: 50 }, () => Array.from({ length: 3 }, () => randomValue(rand)));
-    const text = tsvRows(rows).toString('utf8');
+    const text = Buffer.concat(tsvRows(rows)).toString('utf8');
     expect(text.endsWith('\n')).toBe(true);
     const lines = text.slice(0, -1).split('\n');
     expect(lines).toEqual(rows.map((r) => tsvLine(r)));

@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Readable } from 'node:stream';
+import { Utf8Pieces } from '../../bytes/utf8-pieces.js';
 import type { ResultSetHeader, RowDataPacket } from 'mysql2/promise';
 import type { CellValue } from '../../records/cast.js';
 import { parseTsvLine, tsvRowEncoder, tsvRows, tsvValue } from './tsv.js';
@@ -215,7 +216,7 @@ export class MysqlSink implements RowSink {
         for (let i = 0; i < rows.length; i += per) yield rows.slice(i, i + per).map(valuesOf);
       };
       return this.writeBatch(
-        { count: rows.length, firstDataId: rows[0]?.dataId ?? '', tsv: () => [tsvRows(rows.map(valuesOf))], insertChunks, order: 'rows' },
+        { count: rows.length, firstDataId: rows[0]?.dataId ?? '', tsv: () => tsvRows(rows.map(valuesOf)), insertChunks, order: 'rows' },
         batch,
       );
     });
@@ -227,10 +228,10 @@ export class MysqlSink implements RowSink {
   encodeBatch(dataIds: readonly string[], rows: readonly string[]): EncodedBatch {
     const run = this.requireRun();
     const constants = `\t${tsvValue(this.plan.intent)}\t${tsvValue(run.ingestorId)}\t`;
-    let text = '';
+    const payload = new Utf8Pieces();
     // data_ids are escaped too: under `data_id: {strategy: column}` they are source values.
-    for (let i = 0; i < rows.length; i++) text += tsvValue(dataIds[i]!) + constants + rows[i]! + '\n';
-    return { count: rows.length, firstDataId: dataIds[0] ?? '', payload: [Buffer.from(text, 'utf8')] };
+    for (let i = 0; i < rows.length; i++) payload.add(tsvValue(dataIds[i]!) + constants + rows[i]! + '\n');
+    return { count: rows.length, firstDataId: dataIds[0] ?? '', payload: payload.take() };
   }
 
   writeEncoded(batch: EncodedBatch, index: number): Promise<void> {

@@ -1,6 +1,7 @@
 import type { CellValue } from '../../records/cast.js';
 import type { Plan, SqlType } from '../../config/types.js';
 import type { RowEncoder } from '../types.js';
+import { Utf8Pieces } from '../../bytes/utf8-pieces.js';
 
 const SPECIAL = /[\\\t\n\r\0]/;
 const ESCAPES: Readonly<Record<string, string>> = { '\\': '\\\\', '\t': '\\t', '\n': '\\n', '\r': '\\r', '\0': '\\0' };
@@ -12,11 +13,11 @@ export function tsvValue(v: CellValue): string {
   return SPECIAL.test(v) ? v.replace(/[\\\t\n\r\0]/g, (c) => ESCAPES[c]!) : v;
 }
 
-/** Rows of values as LOAD DATA input, one line per row. */
-export function tsvRows(rows: ReadonlyArray<readonly CellValue[]>): Buffer {
-  const lines = new Array<string>(rows.length);
-  for (let r = 0; r < rows.length; r++) lines[r] = tsvLine(rows[r]!);
-  return Buffer.from(lines.join('\n') + '\n', 'utf8');
+/** Rows of values as LOAD DATA input, one line per row, in buffers of about PIECE_CHARS. */
+export function tsvRows(rows: ReadonlyArray<readonly CellValue[]>): Buffer[] {
+  const out = new Utf8Pieces();
+  for (let r = 0; r < rows.length; r++) out.add(tsvLine(rows[r]!) + '\n');
+  return out.take();
 }
 
 /** One row's values as a single LOAD DATA line (no newline at the end). */
