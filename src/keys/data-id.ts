@@ -6,14 +6,16 @@ import type { DataIdPlan } from '../config/types.js';
  *
  * `uuid` (default): the record's position in the source (its row number) encrypted with AES-128
  * under a key derived from a secret per-table salt (kept in the cluster's MySQL,
- * `tracebloc_ingest_meta`), the config hash and the source's fingerprint, formatted as an RFC 9562
- * version-8 UUID. So:
- * - the same record gets the same id on a Job retry (same salt, config and data), and a resumed
- *   run neither duplicates rows nor re-sends metadata under new ids;
+ * `tracebloc_ingest_meta`), the config hash and the run's id (a resumed run keeps the id of the run
+ * it continues; runs recorded by earlier versions used the source's fingerprint instead, and are
+ * resumed with it), formatted as an RFC 9562 version-8 UUID. So:
+ * - the same record gets the same id when a run is resumed (same salt, config and run), so a
+ *   resumed run neither duplicates rows nor re-sends metadata under new ids;
+ * - the ids are known before the source has been read to the end (the check pass can stage rows);
  * - two records never share one (AES is a permutation of the 128-bit block; only the 6 version and
  *   variant bits are overwritten);
- * - nobody without the salt can compute or reverse it, and a different ingest into the same table
- *   gets different ids.
+ * - nobody without the salt can compute or reverse it, and another run into the same table gets
+ *   different ids.
  * One AES block per record: far cheaper than a keyed hash per record.
  *
  * `column`: the source value, an explicit opt-in because the column may be personal data.
@@ -29,8 +31,11 @@ export interface DataIdKeyMaterial {
   readonly salt: string;
   /** sha256 of the ingest.yaml. */
   readonly configHash: string;
-  /** Fingerprint of the source records (check pass). */
-  readonly sourceHash: string;
+  /**
+   * What else the key is bound to: the run's id (`{ run }`), or, for a run recorded by an earlier
+   * version that is being resumed, the fingerprint of the source records (`{ source }`).
+   */
+  readonly scope: { readonly run: string } | { readonly source: string };
 }
 
 export function dataIdAssigner(plan: DataIdPlan, material: DataIdKeyMaterial): DataIdAssigner {
@@ -41,13 +46,14 @@ export function dataIdAssigner(plan: DataIdPlan, material: DataIdKeyMaterial): D
     };
     return { assign, assignMany: (rows, sourceValues) => rows.map((row, i) => assign(row, sourceValues[i] ?? null)) };
   }
+  const [version, bound] = 'run' in material.scope ? ['v2', material.scope.run] : ['v1', material.scope.source];
   const key = createHash('sha256')
-    .update('tracebloc data_id v1\u0000')
+    .update(`tracebloc data_id ${version}\u0000`)
     .update(material.salt)
     .update('\u0000')
     .update(material.configHash)
     .update('\u0000')
-    .update(material.sourceHash)
+    .update(bound)
     .digest()
     .subarray(0, 16);
   const cipher: Cipher = createCipheriv('aes-128-ecb', key, null).setAutoPadding(false);

@@ -2,12 +2,12 @@ import type { Logger } from 'pino';
 import { IngestError, IngestErrors } from '../errors.js';
 import type { Plan } from '../config/types.js';
 import type { BackendClient } from '../backend/client.js';
-import { dataIdAssigner } from '../keys/data-id.js';
+import { dataIdAssigner, type DataIdKeyMaterial } from '../keys/data-id.js';
 import { computeBuckets } from '../labels/bucket.js';
 import { bucketEncoder, passthroughEncoder, type LabelEncoder } from '../labels/policy.js';
 import { newCounters, type Counters } from '../report/counters.js';
 import { EXIT, exitCodeFor, type ExitCode } from '../report/exit-codes.js';
-import type { PriorRun, RowSink } from '../sinks/types.js';
+import type { PriorRun, RowSink, RowStage } from '../sinks/types.js';
 import { checkPass, type CheckResult } from './check-pass.js';
 import { quarantineVerdict } from './quarantine.js';
 import { registerDataset } from './register.js';
@@ -16,6 +16,7 @@ import { loadProcessors } from '../plugins/load-processors.js';
 import { runtimeFor } from '../categories/registry.js';
 import { RowSpool } from './row-spool.js';
 import { FileStage } from '../files/file-stage.js';
+import { StagedLoad } from './staged-load.js';
 
 export type RunStatus = 'succeeded' | 'quarantined' | 'planned' | 'rejected' | 'failed' | 'interrupted';
 
@@ -82,6 +83,7 @@ export async function ingest(o: IngestOptions): Promise<IngestResult> {
   let opened = false;
   let spool: RowSpool | null = null;
   let stage: FileStage | null = null;
+  let staged: { load: StagedLoad; stage: RowStage; salt: string } | null = null;
 
   const finish = async (status: RunStatus, error: IngestError | null, problems: readonly IngestError[] = []) => {
     timings.totalMs = Math.round(performance.now() - started);
@@ -123,6 +125,7 @@ export async function ingest(o: IngestOptions): Promise<IngestResult> {
     const processors = await loadProcessors(o.plan);
     spool = await openSpool(o, prior);
     stage = await openStage(o, prior);
+    staged = spool ? await openRowStage(o, prior, spool) : null;
     let t = performance.now();
     check = await checkPass(o.plan, {
       logger: o.logger,
@@ -133,6 +136,8 @@ export async function ingest(o: IngestOptions): Promise<IngestResult> {
       spool: spool ?? undefined,
       stage: stage ?? undefined,
     });
+    // The rows loaded while checking: all of them, or none are used (the write pass writes them).
+    const stagedBatches = staged && (await finishStagedLoad(o, staged)) ? staged.load.batches : null;
     timings.checkMs = Math.round(performance.now() - t);
     counters.total = check.total;
 
@@ -172,7 +177,11 @@ export async function ingest(o: IngestOptions): Promise<IngestResult> {
       batchSize,
       sourceHash: check.sourceHash,
       resume: prior,
+      staged: stagedBatches !== null ? { batches: stagedBatches } : null,
     });
+    if (staged && salt !== staged.salt) throw new IngestError('INTERNAL', 'the table salt changed during the run');
+    // The staged rows are in the table now: every accepted row, whatever happens to the sends.
+    if (stagedBatches !== null) counters.inserted = check.valid;
     opened = true;
     t = performance.now();
     const skipped = check.invalidRows;
@@ -181,7 +190,7 @@ export async function ingest(o: IngestOptions): Promise<IngestResult> {
       plan: o.plan,
       sink: o.sink,
       backend,
-      keys: dataIdAssigner(o.plan.dataId, { salt, configHash: o.plan.configHash, sourceHash: check.sourceHash }),
+      keys: dataIdAssigner(o.plan.dataId, { salt, configHash: o.plan.configHash, scope: idScope(prior, ingestorId, check.sourceHash) }),
       labels,
       counters,
       logger: o.logger,
@@ -193,6 +202,7 @@ export async function ingest(o: IngestOptions): Promise<IngestResult> {
       processors,
       spool: spool ?? undefined,
       stage: stage ?? undefined,
+      stagedBatches: stagedBatches ?? undefined,
     });
     timings.writeMs = Math.round(performance.now() - t);
     if (o.signal?.aborted) {
@@ -213,6 +223,7 @@ export async function ingest(o: IngestOptions): Promise<IngestResult> {
     const dataClass = error.errorClass === 'data' || error.errorClass === 'config' || error.errorClass === 'conflict';
     return await finish(dataClass && !opened ? 'rejected' : 'failed', error);
   } finally {
+    await staged?.stage.discard();
     await spool?.remove();
     await stage?.remove();
   }
@@ -231,6 +242,39 @@ async function openSpool(o: IngestOptions, prior: PriorRun | null): Promise<RowS
     o.logger.warn({ code: toIngestError(err).code, dir: o.spoolDir }, 'the row spool cannot be created; the write pass will read the source again');
     return null;
   }
+}
+
+/** What this run's data_ids are bound to: its id, or the source for a resumed run recorded by an earlier version. */
+function idScope(prior: PriorRun | null, ingestorId: string, sourceHash: string): DataIdKeyMaterial['scope'] {
+  return prior?.idScope === 'source' ? { source: sourceHash } : { run: ingestorId };
+}
+
+/**
+ * Where a fresh run with a row spool can load its rows while the check pass still reads (the sink's
+ * stage, RowSink.stage), the spool hands each row to it too. Null when the sink cannot stage.
+ */
+async function openRowStage(o: IngestOptions, prior: PriorRun | null, spool: RowSpool): Promise<{ load: StagedLoad; stage: RowStage; salt: string } | null> {
+  if (prior !== null || !o.sink.stage) return null;
+  try {
+    const opened = await o.sink.stage({ ingestorId: o.ingestorId });
+    if (opened === null) return null;
+    const keys = dataIdAssigner(o.plan.dataId, { salt: opened.salt, configHash: o.plan.configHash, scope: { run: o.ingestorId } });
+    const load = new StagedLoad(opened.stage, keys, o.plan.batchSize);
+    spool.tap((row, source, encoded) => load.add(row, source, encoded));
+    return { load, stage: opened.stage, salt: opened.salt };
+  } catch (err) {
+    // Without a stage the write pass writes the rows: slower, not wrong.
+    o.logger.warn({ code: toIngestError(err).code }, 'rows cannot be loaded during the check pass; the write pass will write them');
+    return null;
+  }
+}
+
+/** Waits for the last staged loads; true when every accepted row is in the stage, else the stage is undone. */
+async function finishStagedLoad(o: IngestOptions, staged: { load: StagedLoad; stage: RowStage }): Promise<boolean> {
+  if (await staged.load.finish()) return true;
+  o.logger.warn({ code: toIngestError(staged.load.failure).code }, 'loading rows during the check pass failed; the write pass will write them');
+  await staged.stage.discard();
+  return false;
 }
 
 /** A file stage for a fresh run of a category with files (see IngestOptions.stageDir), else null. */

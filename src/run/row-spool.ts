@@ -36,6 +36,8 @@ export class RowSpool {
   private failure: Error | null = null;
   /** Rows spooled. */
   rows = 0;
+  /** Also given each row as it is spooled (see `tap`). */
+  private listener: ((row: number, dataIdSource: string | null, encoded: string) => Promise<void> | undefined) | null = null;
 
   private constructor(
     readonly file: string,
@@ -65,6 +67,11 @@ export class RowSpool {
     return spool;
   }
 
+  /** Hands every row spooled from now on, encoded, to `listener` too (a StagedLoad); its promise is waited for like the file's. */
+  tap(listener: (row: number, dataIdSource: string | null, encoded: string) => Promise<void> | undefined): void {
+    this.listener = listener;
+  }
+
   /**
    * Adds a checked row. Returns a promise only when the file must drain first (backpressure reaches
    * the reader); most calls return at once.
@@ -77,8 +84,13 @@ export class RowSpool {
       annotation: cells.annotation,
       values: cells.values,
     });
+    const heard = this.listener?.(cells.row, cells.dataIdSource, encoded);
     this.pending += `${cells.row}\t${escapeField(cells.dataIdSource)}\t${escapeField(cells.label)}\t${encoded}\n`;
     this.rows++;
+    if (heard) {
+      const flushed = this.pending.length >= FLUSH_CHARS ? this.flush() : undefined;
+      return flushed ? Promise.all([heard, flushed]).then(() => undefined) : heard;
+    }
     return this.pending.length >= FLUSH_CHARS ? this.flush() : undefined;
   }
 

@@ -18,6 +18,7 @@ import type { FileStage } from '../files/file-stage.js';
 import { openRecords } from './open-records.js';
 import type { LoadedProcessor } from '../plugins/load-processors.js';
 import { TaskWindow } from './task-window.js';
+import { joinEncoded } from './encoded-batches.js';
 
 export interface WritePassOptions {
   plan: Plan;
@@ -42,6 +43,11 @@ export interface WritePassOptions {
   spool?: RowSpool;
   /** The check pass's copies of the valid records' files: moved into the destination instead of copying. */
   stage?: FileStage;
+  /**
+   * The leading batches the sink's stage committed at `open` (RowSink.stage): only sent here. Their
+   * rows are counted as inserted by the caller already.
+   */
+  stagedBatches?: number;
 }
 
 interface Batch {
@@ -194,7 +200,10 @@ function spoolFeed(o: WritePassOptions, spool: RowSpool): BatchFeed {
         data_intent: plan.intent,
         label: o.labels ? o.labels.encode(labels[i] ?? '') : null,
       }));
-      const batch: Batch = { index: index++, rows: [], encoded: encodeBatch(dataIds, encoded), meta, files: [], last };
+      // A batch committed already (the stage, a resumed attempt) is only sent: its rows need no encoding.
+      const written = index < (o.stagedBatches ?? o.resume?.batchesCommitted ?? 0);
+      const rowsOut = written ? { count: encoded.length, firstDataId: dataIds[0] ?? '', payload: [] } : encodeBatch(dataIds, encoded);
+      const batch: Batch = { index: index++, rows: [], encoded: rowsOut, meta, files: [], last };
       rows = [];
       sources = [];
       labels = [];
@@ -341,10 +350,12 @@ class BatchPipeline {
 
   /** Copies the group's files, then commits its rows at once (the progress counter moves to its last batch). */
   private async writeGroup(batches: readonly HeldBatch[]): Promise<void> {
-    const { counters, resume } = this.o;
-    // Batches an interrupted attempt committed are a prefix: counted, not written again.
-    const fresh = batches.filter((b) => !(resume !== null && b.index < resume.batchesCommitted));
-    for (const b of batches) if (!fresh.includes(b)) counters.inserted += sizeOf(b);
+    const { counters } = this.o;
+    // Batches an interrupted attempt (or the stage) committed are a prefix: counted, not written again.
+    const staged = this.o.stagedBatches;
+    const committed = staged ?? this.o.resume?.batchesCommitted ?? 0;
+    const fresh = batches.filter((b) => b.index >= committed);
+    if (staged === undefined) for (const b of batches) if (!fresh.includes(b)) counters.inserted += sizeOf(b);
     if (fresh.length === 0) return;
     for (const b of fresh) if (this.files && b.files.length > 0) await copyFiles(b, this.o, this.files);
     const n = fresh.reduce((sum, b) => sum + sizeOf(b), 0);
@@ -382,16 +393,6 @@ class BatchPipeline {
   private throwIfFailed(): void {
     if (this.failure !== null) throw this.failure;
   }
-}
-
-/** Encoded batches written together: one payload, in order. */
-function joinEncoded(batches: readonly EncodedBatch[]): EncodedBatch {
-  if (batches.length === 1) return batches[0]!;
-  return {
-    count: batches.reduce((n, b) => n + b.count, 0),
-    firstDataId: batches[0]?.firstDataId ?? '',
-    payload: batches.flatMap((b) => b.payload),
-  };
 }
 
 async function copyFiles(batch: HeldBatch, o: WritePassOptions, files: FileHandler): Promise<void> {

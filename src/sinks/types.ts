@@ -44,6 +44,11 @@ export interface RunInfo {
   readonly sourceHash: string;
   /** The interrupted run this one continues, if any. */
   readonly resume: PriorRun | null;
+  /**
+   * Set when the check pass loaded every accepted row into the sink's stage (`RowSink.stage`):
+   * `open` commits them, with the run's record, as `batches` committed batches.
+   */
+  readonly staged?: { readonly batches: number } | null;
 }
 
 /** What identifies "the same ingest" across Job retries. */
@@ -66,6 +71,22 @@ export interface PriorRun {
   readonly registered: boolean;
   /** Rows the dataset holds. */
   readonly rows: number;
+  /** What its data_ids are bound to besides salt and config (see DataIdKeyMaterial): its id, or (runs recorded by earlier versions) the source fingerprint. */
+  readonly idScope: 'run' | 'source';
+}
+
+/**
+ * Rows loaded while the check pass still reads the source (`RowSink.stage`), invisible to everyone
+ * until `open` commits them with the run's record; dropped if the data is refused or the run ends
+ * otherwise (a killed run's server-side transaction is rolled back by the server).
+ */
+export interface RowStage {
+  /** Encoded rows with their data_ids (as `RowSink.encodeBatch`), for `load`. */
+  encode(dataIds: readonly string[], rows: readonly string[]): EncodedBatch;
+  /** Loads the next batch, in order. A failure means the stage is unusable: the caller stops using it. */
+  load(batch: EncodedBatch): Promise<void>;
+  /** Undoes everything loaded (a refused, failed or abandoned stage). Never throws; nothing once `open` committed it. */
+  discard(): Promise<void>;
 }
 
 export interface RunOutcome {
@@ -98,6 +119,12 @@ export interface RowSink {
   /** Encoded rows (`encodeRow`) with their data_ids, ready to write; after `open`. */
   encodeBatch?(dataIds: readonly string[], rows: readonly string[]): EncodedBatch;
   writeEncoded?(batch: EncodedBatch, index: number): Promise<void>;
+  /**
+   * Optional: for a fresh run whose rows the check pass encodes (`encoder`), a stage to load them
+   * into as they are checked, and the per-table salt of the data_id keys (they are assigned then).
+   * Null when the sink cannot stage this run (the write pass then writes as usual).
+   */
+  stage?(run: { readonly ingestorId: string }): Promise<{ stage: RowStage; salt: string } | null>;
   /** Records progress that is not part of a write (metadata sent, registration done). */
   markProgress(progress: BatchProgress): Promise<void>;
   /** Records the run's outcome. */

@@ -1,7 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { dataIdAssigner, formatUuidV8 } from '../../src/keys/data-id.js';
 
-const material = { salt: 'a'.repeat(64), configHash: 'c'.repeat(64), sourceHash: 'd'.repeat(64) };
+const material = { salt: 'a'.repeat(64), configHash: 'c'.repeat(64), scope: { run: '6f1c2a9e-0d4b-4c8e-9a57-3b2d1e0f4a6c' } };
+/** Row 7's id under the v1 derivation with the legacy material below, computed by the v1 code before v2 existed. */
+const V1_ROW_7 = '09c45360-7df8-873c-8ccb-0af045b7423f';
 const UUID_V8 = /^[0-9a-f]{8}-[0-9a-f]{4}-8[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
 
 describe('data_id', () => {
@@ -20,11 +22,19 @@ describe('data_id', () => {
     expect(seen.size).toBe(200_000);
   });
 
-  it('changes with the salt, the config and the data, so it cannot be computed outside the cluster', () => {
+  it('changes with the salt, the config and the run, so it cannot be computed outside the cluster', () => {
     const base = dataIdAssigner({ strategy: 'uuid' }, material).assign(7, null);
-    for (const change of [{ salt: 'b'.repeat(64) }, { configHash: 'e'.repeat(64) }, { sourceHash: 'f'.repeat(64) }]) {
+    for (const change of [{ salt: 'b'.repeat(64) }, { configHash: 'e'.repeat(64) }, { scope: { run: 'another-run' } }]) {
       expect(dataIdAssigner({ strategy: 'uuid' }, { ...material, ...change }).assign(7, null)).not.toBe(base);
     }
+  });
+
+  it('keeps the ids of runs recorded by earlier versions (bound to the source fingerprint) for their resumption', () => {
+    const legacy = { salt: 'a'.repeat(64), configHash: 'c'.repeat(64), scope: { source: 'd'.repeat(64) } };
+    // The v1 derivation, unchanged: sha256("tracebloc data_id v1\0" salt "\0" config "\0" source) -> AES-128 of the row.
+    expect(dataIdAssigner({ strategy: 'uuid' }, legacy).assign(7, null)).toBe(V1_ROW_7);
+    // A run id equal to that fingerprint still gives other ids: the two derivations never meet.
+    expect(dataIdAssigner({ strategy: 'uuid' }, { ...legacy, scope: { run: 'd'.repeat(64) } }).assign(7, null)).not.toBe(V1_ROW_7);
   });
 
   it('assignMany gives exactly the ids assign gives, row by row (rows beyond 2^32 included)', () => {

@@ -55,7 +55,7 @@ describe('write pass lanes', () => {
     const { plan, events } = await setup(30);
     const counters = { ...newCounters(), total: 30 };
     await writePass({
-      plan, sink: sink(events, () => 5), backend: backend(events, -1), keys: dataIdAssigner(plan.dataId, { salt: 's', configHash: 'c', sourceHash: 'h' }),
+      plan, sink: sink(events, () => 5), backend: backend(events, -1), keys: dataIdAssigner(plan.dataId, { salt: 's', configHash: 'c', scope: { source: 'h' } }),
       labels: null, counters, logger: createLogger({ level: 'silent' }), batchSize: 10, resume: null,
     });
     const at = (e: string) => events.indexOf(e);
@@ -76,7 +76,7 @@ describe('write pass lanes', () => {
     const { plan, events } = await setup(50);
     const counters = { ...newCounters(), total: 50 };
     const err = await writePass({
-      plan, sink: sink(events, (b) => (b === 1 ? 60 : 1)), backend: backend(events, 0), keys: dataIdAssigner(plan.dataId, { salt: 's', configHash: 'c', sourceHash: 'h' }),
+      plan, sink: sink(events, (b) => (b === 1 ? 60 : 1)), backend: backend(events, 0), keys: dataIdAssigner(plan.dataId, { salt: 's', configHash: 'c', scope: { source: 'h' } }),
       labels: null, counters, logger: createLogger({ level: 'silent' }), batchSize: 10, resume: null,
     }).catch((e: unknown) => e);
     expect((err as IngestError).code).toBe('BACKEND_AUTH');
@@ -94,7 +94,7 @@ describe('write pass lanes', () => {
     const { plan, events } = await setup(60);
     const counters = { ...newCounters(), total: 60 };
     await writePass({
-      plan, sink: sink(events, (b) => (b === 0 ? 80 : 1)), backend: backend(events, -1), keys: dataIdAssigner(plan.dataId, { salt: 's', configHash: 'c', sourceHash: 'h' }),
+      plan, sink: sink(events, (b) => (b === 0 ? 80 : 1)), backend: backend(events, -1), keys: dataIdAssigner(plan.dataId, { salt: 's', configHash: 'c', scope: { source: 'h' } }),
       labels: null, counters, logger: createLogger({ level: 'silent' }), batchSize: 10, resume: null,
     });
     const writes = events.filter((e) => /^write \d+ done/.test(e)).map((e) => ({ last: Number(e.split(' ')[1]), rows: Number(e.split(' ')[3]) }));

@@ -1,4 +1,5 @@
-import { readdir } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadPlan } from '../../src/config/load-config.js';
@@ -7,6 +8,7 @@ import { BackendClient } from '../../src/backend/client.js';
 import { HttpTransport } from '../../src/backend/http-transport.js';
 import { createLogger } from '../../src/log/logger.js';
 import { ingest } from '../../src/run/ingest.js';
+import { dataIdAssigner } from '../../src/keys/data-id.js';
 import { MysqlSink } from '../../src/sinks/mysql/mysql-sink.js';
 import type { OutRow } from '../../src/sinks/types.js';
 import { startFakeBackend, type FakeBackend } from '../support/fake-backend.js';
@@ -82,5 +84,69 @@ describe('resuming a run that failed before its first commit', () => {
     expect(Number(count!.n)).toBe(9);
     expect((await readdir(path.join(pvc, 'chest_xrays_train'))).sort()).toEqual(Array.from({ length: 8 }, (_, i) => `xray_00${i + 1}.jpeg`));
     expect(backend.requests.filter((r) => r.path === '/dataset/')).toHaveLength(1);
+  });
+});
+
+describe('resuming a run recorded by an earlier version', () => {
+  it('keeps that run\'s data_ids (bound to the source fingerprint): the rows and the metadata sent after the retry match', async () => {
+    const dir = await mkdtemp(path.join(tmpdir(), 'tb-legacy-'));
+    await mkdir(path.join(dir, 'data'));
+    const lines = ['a,y', ...Array.from({ length: 50 }, (_, i) => `${i},${i % 2 ? 'odd' : 'even'}`)];
+    await writeFile(path.join(dir, 'data', 'legacy.csv'), lines.join('\n') + '\n');
+    const yaml = path.join(dir, 'legacy.yaml');
+    await writeFile(yaml, 'apiVersion: tracebloc.io/v1\nkind: IngestConfig\ntable: legacy_rows\nintent: train\ncategory: tabular_classification\ncsv: data/legacy.csv\nschema:\n  a: INT\nlabel: y\n');
+    const { plan } = await loadPlan(yaml, { storageRoot: dir, batchSize: 10 });
+    const tabular = async (ingestorId: string) => {
+      const sink = new MysqlSink(plan, { ...MYSQL, database: db.name, waitSeconds: 5 });
+      try {
+        return await ingest({
+          plan,
+          mode: 'run',
+          sink,
+          logger,
+          ingestorId,
+          correlationId: 'job-legacy',
+          openBackend: async (id) =>
+            new BackendClient(new HttpTransport({ baseUrl: backend.url, token: 'resume-token', baseDelayMs: 1, retries: 0 }), {
+              table: plan.table,
+              ingestorId: id,
+              intent: plan.intent,
+            }),
+        });
+      } finally {
+        await sink.close();
+      }
+    };
+    backend.requests.length = 0;
+    // The backend refuses the third batch's metadata: two batches sent, all five committed.
+    let posts = 0;
+    backend.onRequest = (q) => {
+      if (q.path === '/global_meta/legacy_rows/' && ++posts === 3) backend.faults.failNext(1, 400);
+    };
+    const first = await tabular('legacy-run');
+    backend.onRequest = null;
+    backend.faults.reset();
+    expect(first.status).toBe('failed');
+    expect(first.counters.sent).toBe(20);
+
+    // Make it a run of the earlier version: no id_scope, and the ids it would have given (v1: bound to the source).
+    const [meta] = await db.query<{ salt: string }>(`SELECT salt FROM tracebloc_ingest_meta WHERE table_name = 'legacy_rows'`);
+    const v1 = dataIdAssigner(plan.dataId, { salt: meta!.salt, configHash: plan.configHash, scope: { source: first.check!.sourceHash } });
+    await db.query(`UPDATE tracebloc_ingest_runs SET id_scope = NULL WHERE ingestor_id = 'legacy-run'`);
+    const rows = await db.query<{ id: number }>('SELECT id FROM legacy_rows ORDER BY id');
+    for (const [i, r] of rows.entries()) await db.query('UPDATE legacy_rows SET data_id = ? WHERE id = ?', [v1.assign(i + 1, null), r.id]);
+
+    backend.requests.length = 0;
+    const second = await tabular('another-id');
+    expect(second.error?.describe() ?? null).toBeNull();
+    expect(second.status).toBe('succeeded');
+    expect(second.ingestorId).toBe('legacy-run');
+    const sent = backend.requests
+      .filter((q) => q.path === '/global_meta/legacy_rows/' && q.status !== undefined && q.status < 300)
+      .flatMap((q) => (q.body as Array<{ data_id: string }>).map((e) => e.data_id));
+    const stored = (await db.query<{ data_id: string }>('SELECT data_id FROM legacy_rows ORDER BY id')).map((r) => r.data_id);
+    // The retry sent batches 3–5, under the ids the table holds for them.
+    expect(sent).toEqual(stored.slice(20));
+    expect(sent).toEqual(Array.from({ length: 30 }, (_, i) => v1.assign(i + 21, null)));
   });
 });

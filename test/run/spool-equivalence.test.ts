@@ -10,7 +10,8 @@ import { createLogger } from '../../src/log/logger.js';
 import { ingest, type IngestResult } from '../../src/run/ingest.js';
 import { MysqlSink, type MysqlSinkOptions } from '../../src/sinks/mysql/mysql-sink.js';
 import type { MysqlSettings } from '../../src/sinks/mysql/settings.js';
-import type { EncodedBatch, OutRow } from '../../src/sinks/types.js';
+import type { EncodedBatch, OutRow, RowStage } from '../../src/sinks/types.js';
+import { IngestError } from '../../src/errors.js';
 import { startFakeBackend, type FakeBackend, type Json, type RecordedRequest } from '../support/fake-backend.js';
 import { createTestDatabase, MYSQL, type TestDatabase } from '../support/mysql.js';
 import { pick, prng } from '../support/prng.js';
@@ -30,8 +31,13 @@ const ROWS = 2500;
 const BATCH = 300;
 const logger = createLogger({ level: 'silent' });
 
-type Path = 'spool' | 'reread' | 'insert';
-const PATHS: readonly Path[] = ['spool', 'reread', 'insert'];
+/**
+ * spool: rows written from the spool in the write pass; reread: the source read again; insert: the
+ * spool through INSERT (no LOAD DATA); staged: rows loaded into the sink's stage during the check
+ * pass and committed at open (the CLI's default where it can).
+ */
+type Path = 'spool' | 'reread' | 'insert' | 'staged';
+const PATHS: readonly Path[] = ['spool', 'reread', 'insert', 'staged'];
 
 let dbs: Record<Path, TestDatabase>;
 let backend: FakeBackend;
@@ -43,6 +49,7 @@ beforeAll(async () => {
     spool: await createTestDatabase('speq_spool'),
     reread: await createTestDatabase('speq_reread'),
     insert: await createTestDatabase('speq_insert'),
+    staged: await createTestDatabase('speq_staged'),
   };
   backend = await startFakeBackend({ token: TOKEN });
   root = await tempDir('tb-speq-');
@@ -169,7 +176,29 @@ async function writeConfig(table: string, category: string, csv: string, extra: 
 class WatchedSink extends MysqlSink {
   writes = 0;
   encodedWrites = 0;
+  stagedLoads = 0;
   spoolsSeen = new Set<string>();
+  /** Whether the run may stage its rows (allowStaging); `failStagedLoad`: the stage's load number that fails. */
+  allowStaging = false;
+  failStagedLoad = 0;
+
+  override async stage(run: { readonly ingestorId: string }): Promise<{ stage: RowStage; salt: string } | null> {
+    if (!this.allowStaging) return null;
+    const opened = await super.stage(run);
+    if (opened === null) return null;
+    const { stage } = opened;
+    return {
+      salt: opened.salt,
+      stage: {
+        encode: (ids, rows) => stage.encode(ids, rows),
+        load: async (batch) => {
+          if (++this.stagedLoads === this.failStagedLoad) throw new IngestError('MYSQL_FAILED', 'stage load refused (test)');
+          return stage.load(batch);
+        },
+        discard: () => stage.discard(),
+      },
+    };
+  }
 
   override write(rows: readonly OutRow[], batch: number): Promise<void> {
     this.writes++;
@@ -196,12 +225,14 @@ interface Run {
   requests: RecordedRequest[];
 }
 
-async function run(config: string, via: Path): Promise<Run> {
+async function run(config: string, via: Path, failStagedLoad = 0): Promise<Run> {
   const { plan } = await loadPlan(config, { storageRoot: root, batchSize: BATCH });
   const settings: MysqlSettings = { ...MYSQL, database: dbs[via].name, waitSeconds: 5 };
   let fallbacks = 0;
   const options: MysqlSinkOptions = { writeMethod: via === 'insert' ? 'insert' : 'auto', onFallback: () => fallbacks++ };
   const sink = new WatchedSink(plan, settings, options);
+  sink.allowStaging = via === 'staged';
+  sink.failStagedLoad = failStagedLoad;
   backend.requests.length = 0;
   let result: IngestResult;
   try {
@@ -230,7 +261,11 @@ async function run(config: string, via: Path): Promise<Run> {
 
 /** Checks the run used the write path it was meant to. */
 function expectPath(r: Run, via: Path): void {
-  if (via === 'reread') {
+  if (via === 'staged') {
+    // Every row went in during the check pass; the write pass only sent metadata.
+    expect(r.sink.stagedLoads).toBeGreaterThan(0);
+    expect(r.sink.writes + r.sink.encodedWrites).toBe(0);
+  } else if (via === 'reread') {
     expect(r.sink.encodedWrites).toBe(0);
     expect(r.sink.writes).toBeGreaterThan(0);
   } else {
@@ -265,7 +300,7 @@ async function expectedDataIds(via: Path, r: Run, rowNumbers: readonly number[])
     `SELECT salt FROM \`${dbs[via].name}\`.tracebloc_ingest_meta WHERE table_name = ?`,
     [r.plan.table],
   );
-  const keys = dataIdAssigner(r.plan.dataId, { salt: meta!.salt, configHash: r.plan.configHash, sourceHash: r.result.check!.sourceHash });
+  const keys = dataIdAssigner(r.plan.dataId, { salt: meta!.salt, configHash: r.plan.configHash, scope: { run: r.result.ingestorId } });
   return rowNumbers.map((row) => keys.assign(row, null));
 }
 
@@ -392,7 +427,7 @@ describe('the row spool writes what reading the source again writes', () => {
       'label: kind\nspec:\n  on_invalid_row: quarantine\n  max_invalid_rows: 10\n',
     );
     const kept = allRows.filter((row) => !invalid.has(row));
-    const { runs, tables } = await compare(config, kept, ['spool', 'reread'], 'quarantined');
+    const { runs, tables } = await compare(config, kept, ['spool', 'reread', 'staged'], 'quarantined');
     expect([...runs.spool.result.check!.invalidRows].sort((a, b) => a - b)).toEqual([...invalid]);
     expect(tables.spool.rows.map((r) => r['note'])).toEqual(data.notes.filter((_, i) => !invalid.has(i + 1)));
     const [recorded] = await dbs.spool.query<{ status: string; skipped: number }>(
@@ -405,7 +440,7 @@ describe('the row spool writes what reading the source again writes', () => {
     const data = dataset(4, (row) => (row === ROWS - 10 ? { price: 'expensive' } : null));
     await writeFile(path.join(root, 'data', 'refused.csv'), data.csv);
     const config = await writeConfig('speq_rej', 'tabular_regression', 'refused.csv', 'label:\n  column: price\n  policy: bucket\n');
-    for (const via of ['spool', 'reread'] as const) {
+    for (const via of ['spool', 'reread', 'staged'] as const) {
       const r = await run(config, via);
       expect(r.result.status).toBe('rejected');
       expect(r.result.exitCode).toBe(3);
@@ -415,8 +450,35 @@ describe('the row spool writes what reading the source again writes', () => {
       ]);
       expect(r.sink.writes + r.sink.encodedWrites).toBe(0);
       expect(r.requests).toHaveLength(0);
+      // The staged run loaded rows while checking; they were rolled back and the table dropped.
+      if (via === 'staged') expect(r.sink.stagedLoads).toBeGreaterThan(0);
       expect(await dbs[via].tableExists('speq_rej')).toBe(false);
+      const runsRecorded = await dbs[via].query<{ n: number }>(
+        `SELECT COUNT(*) AS n FROM information_schema.TABLES WHERE TABLE_SCHEMA = ? AND TABLE_NAME = 'tracebloc_ingest_runs'`,
+        [dbs[via].name],
+      );
+      if (Number(runsRecorded[0]!.n) > 0) {
+        const [n] = await dbs[via].query<{ n: number }>(`SELECT COUNT(*) AS n FROM \`${dbs[via].name}\`.tracebloc_ingest_runs WHERE table_name = 'speq_rej'`);
+        expect(Number(n!.n)).toBe(0);
+      }
     }
+  });
+
+  it('a stage load that fails is undone and the write pass writes every row instead: the same table, the same traffic', async () => {
+    const data = dataset(6);
+    await writeFile(path.join(root, 'data', 'stagefail.csv'), data.csv);
+    const config = await writeConfig('speq_sf', 'tabular_classification', 'stagefail.csv', 'label: kind\n');
+    const reference = await run(config, 'spool');
+    const r = await run(config, 'staged', 2);
+    expect(r.result.error?.describe() ?? null).toBeNull();
+    expect(r.result.status).toBe('succeeded');
+    expect(r.sink.stagedLoads).toBeGreaterThanOrEqual(2);
+    expect(r.sink.encodedWrites).toBeGreaterThan(0);
+    const [got, want] = [await table('staged', 'speq_sf'), await table('spool', 'speq_sf')];
+    expect(got.rows).toEqual(want.rows);
+    expect(got.dataIds).toEqual(await expectedDataIds('staged', r, allRows));
+    expect(sentRows(r).map((m) => m.data_id)).toEqual(got.dataIds);
+    expect(traffic(r)).toEqual(traffic(reference));
   });
 
   it('data_id from a source column (values with backslashes, tabs, \\N, unicode): every path stores and sends exactly the source values', async () => {

@@ -121,8 +121,20 @@ describe('MysqlSink', () => {
     await sink.close();
     expect(prior).toEqual({
       ingestorId: 'run-1', status: 'succeeded', batchSize: 2, sourceHash: 'f'.repeat(64),
-      batchesCommitted: 2, batchesSent: 2, registered: true, rows: 3,
+      batchesCommitted: 2, batchesSent: 2, registered: true, rows: 3, idScope: 'run',
     });
+  });
+
+  it('reads a run recorded by an earlier version (no id_scope) as keyed by its source fingerprint', async () => {
+    await db.query(`UPDATE \`${settings.database}\`.tracebloc_ingest_runs SET id_scope = NULL WHERE ingestor_id = 'run-1'`);
+    try {
+      const sink = new MysqlSink(plan, settings);
+      const prior = await sink.preflight(identity);
+      await sink.close();
+      expect(prior?.idScope).toBe('source');
+    } finally {
+      await db.query(`UPDATE \`${settings.database}\`.tracebloc_ingest_runs SET id_scope = 'run' WHERE ingestor_id = 'run-1'`);
+    }
   });
 
   it('refuses to touch a table that holds a dataset of another ingest', async () => {

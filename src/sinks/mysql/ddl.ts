@@ -95,6 +95,8 @@ export const RUNS_TABLE_COLUMNS: ReadonlyArray<readonly [string, string]> = [
   ['batches_committed', 'INT NOT NULL DEFAULT 0'],
   ['batches_sent', 'INT NOT NULL DEFAULT 0'],
   ['registered_at', 'DATETIME(3) NULL'],
+  // 'run': data_ids keyed by the run's id; NULL (runs recorded by earlier versions): by source_hash.
+  ['id_scope', 'VARCHAR(16) NULL'],
 ];
 
 export const META_TABLE_SQL = `CREATE TABLE IF NOT EXISTS ${quoteId(META_TABLE)} (

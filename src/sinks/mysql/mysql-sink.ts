@@ -14,6 +14,7 @@ import type {
   PriorRun,
   RowEncoder,
   RowSink,
+  RowStage,
   RunIdentity,
   RunInfo,
   RunOutcome,
@@ -100,6 +101,8 @@ export class MysqlSink implements RowSink {
    */
   private readonly marks: ConnectionSlot = { conn: null };
   private run: RunInfo | null = null;
+  /** The check pass's rows (see `stage`): an open transaction on a connection of its own, committed by `open`. */
+  private staging: { conn: Connection; usable: boolean } | null = null;
   /** The database exists (connections may select it). */
   private databaseReady = false;
   private readonly sql: string;
@@ -151,8 +154,75 @@ export class MysqlSink implements RowSink {
     return prior.run;
   }
 
-  async open(run: RunInfo): Promise<{ salt: string }> {
-    this.run = run;
+  /**
+   * Loads the check pass's rows as they come (`RowStage`), into the dataset table created empty now,
+   * inside one transaction on a connection of its own: nobody sees them until `open` commits them
+   * together with the run's record, so a refused run leaves nothing (the transaction is rolled back
+   * and the empty table dropped), and a killed one neither (the server rolls the transaction back; the
+   * empty table left is recreated by the next run). MySQL then loads while the source is checked.
+   * Fresh runs only, and only while LOAD DATA LOCAL is allowed.
+   */
+  async stage(run: { readonly ingestorId: string }): Promise<{ stage: RowStage; salt: string } | null> {
+    if (!this.useLoadData || this.staging !== null) return null;
+    await this.prepareDatabase();
+    const conn = await connectOnce(this.settings, this.settings.database);
+    let salt: string;
+    try {
+      salt = await this.tableSalt(conn);
+      if ((await this.tableRows()) > 0) {
+        await conn.end();
+        return null;
+      }
+      await conn.query(`DROP TABLE IF EXISTS ${quoteId(this.plan.table)}`);
+      await conn.query(createTableSql(this.plan));
+      await conn.beginTransaction();
+    } catch (err) {
+      conn.destroy();
+      throw err;
+    }
+    this.staging = { conn, usable: true };
+    const stage: RowStage = {
+      encode: (dataIds, rows) => this.encodeRows(run.ingestorId, dataIds, rows),
+      load: (batch) => this.loadStaged(batch),
+      discard: () => this.discardStage(),
+    };
+    return { stage, salt };
+  }
+
+  private async loadStaged(batch: EncodedBatch): Promise<void> {
+    const staging = this.staging;
+    if (staging === null || !staging.usable) throw new IngestError('INTERNAL', 'the stage is not open');
+    try {
+      const [result] = await staging.conn.query<ResultSetHeader>({
+        sql: this.loadEncodedSql,
+        infileStreamFactory: () => Readable.from(packetSized(batch.payload)),
+      });
+      if (result.affectedRows !== batch.count || result.warningStatus > 0) {
+        throw new IngestError('MYSQL_FAILED', `the stage accepted ${result.affectedRows} of ${batch.count} rows`);
+      }
+    } catch (err) {
+      staging.usable = false;
+      throw err instanceof IngestError ? err : new IngestError('MYSQL_FAILED', `loading into the stage failed (${mysqlErrorLabel(err)})`, { status: mysqlErrorLabel(err) });
+    }
+  }
+
+  /** Rolls the stage back and drops the table it created (empty then); nothing once `open` committed it. */
+  private async discardStage(): Promise<void> {
+    const staging = this.staging;
+    if (staging === null) return;
+    this.staging = null;
+    const { conn } = staging;
+    try {
+      await conn.rollback();
+      await conn.query(`DROP TABLE IF EXISTS ${quoteId(this.plan.table)}`);
+      await conn.end();
+    } catch {
+      conn.destroy();
+    }
+  }
+
+  /** The database and the bookkeeping tables, created where missing. */
+  private async prepareDatabase(): Promise<void> {
     await this.retrying(async (conn) => {
       await conn.query(createDatabaseSql(this.settings.database));
       this.databaseReady = true;
@@ -161,6 +231,27 @@ export class MysqlSink implements RowSink {
       await this.ensureRunColumns(conn);
       await conn.query(META_TABLE_SQL);
     });
+  }
+
+  async open(run: RunInfo): Promise<{ salt: string }> {
+    this.run = run;
+    await this.prepareDatabase();
+    const staging = this.staging;
+    if (run.staged && !run.resume && staging?.usable) {
+      // The staged rows and the run's record (all their batches committed) become visible at once.
+      this.staging = null;
+      try {
+        await this.insertRunRecord(staging.conn, run, run.staged.batches);
+        await staging.conn.commit();
+        await staging.conn.end();
+      } catch (err) {
+        staging.conn.destroy();
+        throw err instanceof IngestError ? err : new IngestError('MYSQL_FAILED', `committing the staged rows failed (${mysqlErrorLabel(err)})`, { status: mysqlErrorLabel(err) });
+      }
+      return { salt: await this.tableSalt(await this.connection()) };
+    }
+    // A stage not used (abandoned, or the run was not staged after all) is undone first.
+    await this.discardStage();
     const conn = await this.connection();
     if (run.resume) {
       // The table may be missing if the earlier attempt died between its run row and its first batch.
@@ -177,23 +268,29 @@ export class MysqlSink implements RowSink {
       }
       await conn.query(`DROP TABLE IF EXISTS ${quoteId(this.plan.table)}`);
       await conn.query(createTableSql(this.plan));
-      await conn.query(
-        `INSERT INTO ${quoteId(RUNS_TABLE)}
-           (ingestor_id, table_name, task, started_at, status, correlation_id, config_hash, batch_size, source_hash)
-         VALUES (?, ?, ?, ?, 'running', ?, ?, ?, ?)`,
-        [
-          run.ingestorId,
-          this.plan.table,
-          this.plan.category,
-          run.startedAt,
-          run.correlationId,
-          this.plan.configHash,
-          run.batchSize,
-          run.sourceHash,
-        ],
-      );
+      await this.insertRunRecord(conn, run, 0);
     }
     return { salt: await this.tableSalt(conn) };
+  }
+
+  /** The record of a fresh run (its data_ids keyed by its id: id_scope 'run'). */
+  private async insertRunRecord(conn: Connection, run: RunInfo, batchesCommitted: number): Promise<void> {
+    await conn.query(
+      `INSERT INTO ${quoteId(RUNS_TABLE)}
+         (ingestor_id, table_name, task, started_at, status, correlation_id, config_hash, batch_size, source_hash, batches_committed, id_scope)
+       VALUES (?, ?, ?, ?, 'running', ?, ?, ?, ?, ?, 'run')`,
+      [
+        run.ingestorId,
+        this.plan.table,
+        this.plan.category,
+        run.startedAt,
+        run.correlationId,
+        this.plan.configHash,
+        run.batchSize,
+        run.sourceHash,
+        batchesCommitted,
+      ],
+    );
   }
 
   /**
@@ -226,8 +323,11 @@ export class MysqlSink implements RowSink {
   readonly encoder: RowEncoder;
 
   encodeBatch(dataIds: readonly string[], rows: readonly string[]): EncodedBatch {
-    const run = this.requireRun();
-    const constants = `\t${tsvValue(this.plan.intent)}\t${tsvValue(run.ingestorId)}\t`;
+    return this.encodeRows(this.requireRun().ingestorId, dataIds, rows);
+  }
+
+  private encodeRows(ingestorId: string, dataIds: readonly string[], rows: readonly string[]): EncodedBatch {
+    const constants = `\t${tsvValue(this.plan.intent)}\t${tsvValue(ingestorId)}\t`;
     const payload = new Utf8Pieces();
     // data_ids are escaped too: under `data_id: {strategy: column}` they are source values.
     for (let i = 0; i < rows.length; i++) payload.add(tsvValue(dataIds[i]!) + constants + rows[i]! + '\n');
@@ -396,6 +496,7 @@ export class MysqlSink implements RowSink {
 
   close(): Promise<void> {
     return this.inLane(async () => {
+      await this.discardStage();
       await this.markLane;
       for (const slot of [this.main, this.marks]) {
         const conn = slot.conn;
@@ -476,6 +577,7 @@ export class MysqlSink implements RowSink {
         batchesSent: Number(r['batches_sent'] ?? 0),
         registered: r['registered_at'] !== null && r['registered_at'] !== undefined,
         rows,
+        idScope: r['id_scope'] === 'run' ? 'run' : 'source',
       },
     };
   }
