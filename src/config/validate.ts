@@ -6,8 +6,8 @@
 
 import { readFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
-import { Ajv } from 'ajv';
-import type { DefinedError, SchemaObject } from 'ajv';
+import type { DefinedError, SchemaObject, ValidateFunction } from 'ajv';
+import compiledValidator from './generated/ingest-schema-validator.js';
 import { IngestError, IngestErrors } from '../errors.js';
 import { parsePointer, parseYaml } from './load-yaml.js';
 import type { LoadedYaml } from './load-yaml.js';
@@ -20,8 +20,9 @@ import type { Category, IngestConfig } from './types.js';
 const SCHEMA_URL = new URL('../../schemas/ingest.v1.json', import.meta.url);
 const SCHEMA = JSON.parse(readFileSync(SCHEMA_URL, 'utf8')) as SchemaObject;
 
-// verbose: errors carry their parentSchema (used to suggest the key that was meant).
-const validateSchema = new Ajv({ allErrors: true, verbose: true, strictTypes: false }).compile<IngestConfig>(SCHEMA);
+// The schema compiled ahead of time by scripts/build-validator.mjs (allErrors; verbose: errors carry
+// their parentSchema, used to suggest the key that was meant): no ajv import or compile at start-up.
+const validateSchema = compiledValidator as unknown as ValidateFunction<IngestConfig>;
 
 const REGRESSION_CLASS: readonly Category[] = (Object.keys(CATEGORIES) as Category[]).filter((c) => CATEGORIES[c].regression);
 const PLATFORM_COLUMN_NAMES: readonly string[] = PLATFORM_COLUMNS;
