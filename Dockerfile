@@ -13,6 +13,8 @@ COPY package.json package-lock.json tsconfig.json tsconfig.build.json ./
 RUN npm ci --no-audit --no-fund
 COPY src ./src
 COPY schemas ./schemas
+# npm run build regenerates the schema validator (src/config/generated/) before compiling.
+COPY scripts/build-validator.mjs ./scripts/build-validator.mjs
 RUN npm run build && npm prune --omit=dev --no-audit --no-fund
 
 FROM ${NODE_IMAGE}

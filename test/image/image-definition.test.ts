@@ -36,6 +36,18 @@ describe('Dockerfile', () => {
     expect(instructions.indexOf('USER 65534:65534')).toBeGreaterThan(instructions.findLastIndex((l) => l.startsWith('COPY ')));
   });
 
+  it('gives the build stage every file npm run build reads (the build script and what it runs)', async () => {
+    const pkg = JSON.parse(await readFile(path.join(REPO, 'package.json'), 'utf8')) as { scripts: Record<string, string> };
+    const build = pkg.scripts['build']!;
+    const froms = instructions.flatMap((l, i) => (l.startsWith('FROM ') ? [i] : []));
+    expect(froms).toHaveLength(2);
+    const buildStage = instructions.slice(froms[0], froms[1]);
+    const copied = buildStage.filter((l) => l.startsWith('COPY ')).flatMap((l) => l.split(/\s+/).slice(1, -1));
+    const needed = ['package.json', 'tsconfig.build.json', 'src', 'schemas', ...[...build.matchAll(/node (scripts\/[\w.-]+)/g)].map((m) => m[1]!)];
+    expect(needed).toContain('scripts/build-validator.mjs');
+    for (const file of needed) expect(copied, file).toContain(file);
+  });
+
   it('ships only production dependencies, the build and the schema', () => {
     expect(dockerfile).toContain('npm ci');
     expect(dockerfile).toContain('npm prune --omit=dev');
