@@ -35,14 +35,23 @@ export class FileStage {
     await mkdir(root, { mode: 0o700 }).catch((err: NodeJS.ErrnoException) => {
       if (err.code !== 'EEXIST') throw err;
     });
-    const prefix = `${plan.table}.`;
-    for (const name of await readdir(root)) {
-      if (name.startsWith(prefix)) await rm(path.join(root, name), { recursive: true, force: true });
-    }
+    await FileStage.removeLeftovers(root, plan.table);
     const dir = path.join(root, `${plan.table}.${runId}`);
     // The default mode, as the destination gets (it becomes the destination).
     await mkdir(dir);
     return new FileStage(dir, createFileHandler({ ...plan, destination: dir }));
+  }
+
+  /**
+   * Removes the stage directories runs on `table` left behind (killed runs). Every run calls it while
+   * it holds the table lock, resumed runs too (which do not stage): a copy of the dataset must not
+   * stay on the volume.
+   */
+  static async removeLeftovers(root: string, table: string): Promise<void> {
+    const names = await readdir(root).catch(() => [] as string[]);
+    for (const name of names) {
+      if (name.startsWith(`${table}.`)) await rm(path.join(root, name), { recursive: true, force: true });
+    }
   }
 
   /** Whether every accepted record's files are here (no copy failed). */

@@ -159,6 +159,8 @@ export async function checkPass(plan: Plan, options: CheckPassOptions): Promise<
     await spool?.finish();
     for (const warning of (await files?.afterCheck?.()) ?? []) options.logger.warn(warning);
   } finally {
+    // File checks (and their stage copies) still in flight finish before the pass ends, whatever ended it.
+    await window.drain().catch(() => undefined);
     await source.close();
   }
   progress.end(total);

@@ -1,3 +1,4 @@
+import { stat } from 'node:fs/promises';
 import type { Logger } from 'pino';
 import { IngestError, IngestErrors } from '../errors.js';
 import type { Plan } from '../config/types.js';
@@ -85,7 +86,9 @@ export async function ingest(o: IngestOptions): Promise<IngestResult> {
   let stage: FileStage | null = null;
   let staged: { load: StagedLoad; stage: RowStage; salt: string } | null = null;
 
+  let refused = false;
   const finish = async (status: RunStatus, error: IngestError | null, problems: readonly IngestError[] = []) => {
+    refused = status === 'rejected';
     timings.totalMs = Math.round(performance.now() - started);
     const result: IngestResult = {
       status,
@@ -170,7 +173,7 @@ export async function ingest(o: IngestOptions): Promise<IngestResult> {
 
     const backend = await o.openBackend(ingestorId);
     const batchSize = prior && prior.batchSize > 0 ? prior.batchSize : o.plan.batchSize;
-    const { salt } = await o.sink.open({
+    const openedSink = await o.sink.open({
       ingestorId,
       correlationId: o.correlationId,
       startedAt: new Date(),
@@ -179,10 +182,16 @@ export async function ingest(o: IngestOptions): Promise<IngestResult> {
       resume: prior,
       staged: stagedBatches !== null ? { batches: stagedBatches } : null,
     });
-    if (staged && salt !== staged.salt) throw new IngestError('INTERNAL', 'the table salt changed during the run');
-    // The staged rows are in the table now: every accepted row, whatever happens to the sends.
-    if (stagedBatches !== null) counters.inserted = check.valid;
     opened = true;
+    const { salt } = openedSink;
+    // The staged rows are in the table now (if the sink committed them): every accepted row, whatever happens to the sends.
+    const committedStage = openedSink.staged === true && stagedBatches !== null ? stagedBatches : null;
+    if (committedStage !== null) {
+      if (salt !== staged?.salt) throw new IngestError('INTERNAL', 'the table salt changed during the run');
+      counters.inserted = check.valid;
+    } else if (stagedBatches !== null) {
+      o.logger.warn('the rows loaded during the check pass could not be committed at once; the write pass writes them');
+    }
     t = performance.now();
     const skipped = check.invalidRows;
     counters.skipped = verdict.skipped;
@@ -202,7 +211,7 @@ export async function ingest(o: IngestOptions): Promise<IngestResult> {
       processors,
       spool: spool ?? undefined,
       stage: stage ?? undefined,
-      stagedBatches: stagedBatches ?? undefined,
+      stagedBatches: committedStage ?? undefined,
     });
     timings.writeMs = Math.round(performance.now() - t);
     if (o.signal?.aborted) {
@@ -223,7 +232,8 @@ export async function ingest(o: IngestOptions): Promise<IngestResult> {
     const dataClass = error.errorClass === 'data' || error.errorClass === 'config' || error.errorClass === 'conflict';
     return await finish(dataClass && !opened ? 'rejected' : 'failed', error);
   } finally {
-    await staged?.stage.discard();
+    // A refused run leaves no table behind; any other end leaves the rollback to the server (fast exit).
+    await staged?.stage.discard(refused ? 'undo' : 'abandon');
     await spool?.remove();
     await stage?.remove();
   }
@@ -244,6 +254,9 @@ async function openSpool(o: IngestOptions, prior: PriorRun | null): Promise<RowS
   }
 }
 
+/** Sources larger than this are not staged (see openRowStage): about 2.5 million rows of 10 numbers. */
+export const STAGE_MAX_SOURCE_BYTES = 256 * 1024 * 1024;
+
 /** What this run's data_ids are bound to: its id, or the source for a resumed run recorded by an earlier version. */
 function idScope(prior: PriorRun | null, ingestorId: string, sourceHash: string): DataIdKeyMaterial['scope'] {
   return prior?.idScope === 'source' ? { source: sourceHash } : { run: ingestorId };
@@ -256,6 +269,9 @@ function idScope(prior: PriorRun | null, ingestorId: string, sourceHash: string)
 async function openRowStage(o: IngestOptions, prior: PriorRun | null, spool: RowSpool): Promise<{ load: StagedLoad; stage: RowStage; salt: string } | null> {
   if (prior !== null || !o.sink.stage) return null;
   try {
+    // One transaction per dataset is for datasets of moderate size: a larger one is written batch by
+    // batch (a huge transaction is slow to roll back and may exceed a server's write-set limits).
+    if ((await stat(o.plan.source.path)).size > STAGE_MAX_SOURCE_BYTES) return null;
     const opened = await o.sink.stage({ ingestorId: o.ingestorId });
     if (opened === null) return null;
     const keys = dataIdAssigner(o.plan.dataId, { salt: opened.salt, configHash: o.plan.configHash, scope: { run: o.ingestorId } });
@@ -273,14 +289,19 @@ async function openRowStage(o: IngestOptions, prior: PriorRun | null, spool: Row
 async function finishStagedLoad(o: IngestOptions, staged: { load: StagedLoad; stage: RowStage }): Promise<boolean> {
   if (await staged.load.finish()) return true;
   o.logger.warn({ code: toIngestError(staged.load.failure).code }, 'loading rows during the check pass failed; the write pass will write them');
-  await staged.stage.discard();
+  await staged.stage.discard('undo');
   return false;
 }
 
 /** A file stage for a fresh run of a category with files (see IngestOptions.stageDir), else null. */
 async function openStage(o: IngestOptions, prior: PriorRun | null): Promise<FileStage | null> {
-  if (o.mode !== 'run' || o.stageDir === undefined || prior !== null) return null;
+  if (o.mode !== 'run' || o.stageDir === undefined) return null;
   if (runtimeFor(o.plan.category).createFileHandler === undefined) return null;
+  if (prior !== null) {
+    // A resumed run copies in its write pass; what a killed attempt staged is removed.
+    await FileStage.removeLeftovers(o.stageDir, o.plan.table);
+    return null;
+  }
   try {
     return await FileStage.create(o.stageDir, o.plan, o.ingestorId);
   } catch (err) {

@@ -126,7 +126,12 @@ async function sourceFeed(o: WritePassOptions): Promise<BatchFeed> {
     // The check pass's copies become the destination in one rename; else each batch copies its files.
     staged = (await o.stage?.moveInto(plan.destination)) ?? false;
     if (staged) o.logger.info('files: the copies made during the check pass were moved into the destination');
-    else await createDestination(plan.destination);
+    else {
+      // An incomplete stage gives its space back before the files are copied again (a full volume is
+      // the usual reason a stage copy fails).
+      await o.stage?.remove();
+      await createDestination(plan.destination);
+    }
     await files.open();
   }
   const source = await openRecords(plan, checker.wanted, 'write', o.processors);

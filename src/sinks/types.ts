@@ -85,8 +85,13 @@ export interface RowStage {
   encode(dataIds: readonly string[], rows: readonly string[]): EncodedBatch;
   /** Loads the next batch, in order. A failure means the stage is unusable: the caller stops using it. */
   load(batch: EncodedBatch): Promise<void>;
-  /** Undoes everything loaded (a refused, failed or abandoned stage). Never throws; nothing once `open` committed it. */
-  discard(): Promise<void>;
+  /**
+   * Undoes everything loaded; nothing once `open` committed it. Never throws. `undo` (a refused run, or
+   * a stage given up while the run goes on): waits until the rows are rolled back and the table the
+   * stage created is gone. `abandon` (an interrupted or failed run): drops the connection at once and
+   * leaves the rollback to the server, so the process can exit; the next run recreates the empty table.
+   */
+  discard(how: 'undo' | 'abandon'): Promise<void>;
 }
 
 export interface RunOutcome {
@@ -107,8 +112,12 @@ export interface RowSink {
    * run continues (a Job retry), or null for a fresh start; refuses a table holding another dataset.
    */
   preflight(identity: RunIdentity): Promise<PriorRun | null>;
-  /** Creates the destination (or reopens it to resume). Called only after the check pass accepted the data. Returns the per-table salt of the data_id keys. */
-  open(run: RunInfo): Promise<{ salt: string }>;
+  /**
+   * Creates the destination (or reopens it to resume). Called only after the check pass accepted the
+   * data. Returns the per-table salt of the data_id keys, and `staged: true` when it committed the
+   * stage's rows (`RunInfo.staged`); otherwise the write pass writes every row.
+   */
+  open(run: RunInfo): Promise<{ salt: string; staged?: boolean }>;
   /** Writes batch number `batch` (0-based); resolves when it is committed together with the progress counter. */
   write(rows: readonly OutRow[], batch: number): Promise<void>;
   /**

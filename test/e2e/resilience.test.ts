@@ -1,4 +1,4 @@
-import { mkdir, readdir, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RecordedRequest } from '../support/fake-backend.js';
@@ -115,6 +115,34 @@ describe('never duplicate, lose or leak', () => {
     expect(injestorIds.size).toBe(1);
     expect(await exists(path.join(root, `.tracebloc-ingest-${table}.lock`))).toBe(false);
     expect(await spoolFiles(table)).toEqual([]);
+  }, 120_000);
+
+  it('SIGTERM while the check pass loads rows: exits within 5 s leaving the rollback to the server; nothing committed; a retry completes', async () => {
+    const file = await config('termcheck');
+    svc.backend.requests.length = 0;
+    const run = spawnCli([], { env: env({ INGEST_CONFIG: file }) });
+    // Wait until the check pass is well under way (its spool holds 20k+ rows; batches of 1000 are loaded as they are cut).
+    let spooled = 0;
+    for (let i = 0; i < 1000 && spooled < 1_000_000; i++) {
+      const [name] = await spoolFiles('termcheck');
+      spooled = name ? (await stat(path.join(root, '.tracebloc-ingest', 'spool', name)).catch(() => ({ size: 0 }))).size : 0;
+      if (spooled < 1_000_000) await new Promise((r) => setTimeout(r, 5));
+    }
+    expect(spooled).toBeGreaterThanOrEqual(1_000_000);
+    const signalledAt = Date.now();
+    run.child.kill('SIGTERM');
+    const stopped = await run.done;
+    expect(Date.now() - signalledAt).toBeLessThan(5000);
+    expect(stopped.code).toBe(130);
+    expect(parseBanner(stopped.stdout)).toMatchObject({ inserted: 0, sent: 0 });
+    expect(svc.backend.requests).toHaveLength(0);
+    const [recorded] = await svc.db.query<{ n: number }>(`SELECT COUNT(*) AS n FROM tracebloc_ingest_runs WHERE table_name = 'termcheck'`);
+    expect(Number(recorded!.n)).toBe(0);
+
+    const retry = await runCli([], { env: env({ INGEST_CONFIG: file }) });
+    expect(retry.code, retry.stderr).toBe(0);
+    expect(await tableStats('termcheck')).toEqual({ n: ROWS, ids: ROWS });
+    expect(accepted('termcheck').size).toBe(ROWS);
   }, 120_000);
 
   it('SIGTERM mid-ingest: exits within 5 s with the interruption code, banner and no lock; a retry completes', async () => {

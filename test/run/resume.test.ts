@@ -44,7 +44,7 @@ class FailingFirstWrite extends MysqlSink {
   }
 }
 
-async function attempt(sinkClass: typeof MysqlSink, ingestorId: string) {
+async function attempt(sinkClass: typeof MysqlSink, ingestorId: string, stageDir?: string) {
   const { plan } = await loadPlan(path.join(FIXTURES, 'image_classification', 'ingest.yaml'), { storageRoot: pvc });
   const sink = new sinkClass(plan, { ...MYSQL, database: db.name, waitSeconds: 5 });
   try {
@@ -55,6 +55,7 @@ async function attempt(sinkClass: typeof MysqlSink, ingestorId: string) {
       logger,
       ingestorId,
       correlationId: 'job-1',
+      stageDir,
       openBackend: async (id) =>
         new BackendClient(new HttpTransport({ baseUrl: backend.url, token: 'resume-token', baseDelayMs: 1 }), {
           table: plan.table,
@@ -75,7 +76,12 @@ describe('resuming a run that failed before its first commit', () => {
     expect((await readdir(path.join(pvc, 'chest_xrays_train'))).length).toBeGreaterThan(0);
     expect(backend.requests).toHaveLength(0);
 
-    const second = await attempt(MysqlSink, 'attempt-2');
+    // A stage directory a killed attempt left behind (a copy of the dataset's files) is removed by the retry.
+    const stageDir = path.join(pvc, '.tracebloc-ingest', 'stage');
+    await mkdir(path.join(stageDir, 'chest_xrays_train.killed-run'), { recursive: true });
+    await writeFile(path.join(stageDir, 'chest_xrays_train.killed-run', 'xray_001.jpeg'), 'left behind');
+    const second = await attempt(MysqlSink, 'attempt-2', stageDir);
+    expect(await readdir(stageDir)).toEqual([]);
     expect(second.error?.describe() ?? null).toBeNull();
     expect(second.status).toBe('succeeded');
     expect(second.ingestorId).toBe('attempt-1');

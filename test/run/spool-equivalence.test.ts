@@ -10,7 +10,7 @@ import { createLogger } from '../../src/log/logger.js';
 import { ingest, type IngestResult } from '../../src/run/ingest.js';
 import { MysqlSink, type MysqlSinkOptions } from '../../src/sinks/mysql/mysql-sink.js';
 import type { MysqlSettings } from '../../src/sinks/mysql/settings.js';
-import type { EncodedBatch, OutRow, RowStage } from '../../src/sinks/types.js';
+import type { EncodedBatch, OutRow, RowStage, RunInfo } from '../../src/sinks/types.js';
 import { IngestError } from '../../src/errors.js';
 import { startFakeBackend, type FakeBackend, type Json, type RecordedRequest } from '../support/fake-backend.js';
 import { createTestDatabase, MYSQL, type TestDatabase } from '../support/mysql.js';
@@ -182,6 +182,13 @@ class WatchedSink extends MysqlSink {
   allowStaging = false;
   failStagedLoad = 0;
 
+  /** Makes `open` ignore the stage, as when the server refuses the commit (the rows are then written batch by batch). */
+  refuseStagedCommit = false;
+
+  override open(run: RunInfo): Promise<{ salt: string; staged?: boolean }> {
+    return super.open(this.refuseStagedCommit ? { ...run, staged: null } : run);
+  }
+
   override async stage(run: { readonly ingestorId: string }): Promise<{ stage: RowStage; salt: string } | null> {
     if (!this.allowStaging) return null;
     const opened = await super.stage(run);
@@ -195,7 +202,7 @@ class WatchedSink extends MysqlSink {
           if (++this.stagedLoads === this.failStagedLoad) throw new IngestError('MYSQL_FAILED', 'stage load refused (test)');
           return stage.load(batch);
         },
-        discard: () => stage.discard(),
+        discard: (how) => stage.discard(how),
       },
     };
   }
@@ -225,7 +232,7 @@ interface Run {
   requests: RecordedRequest[];
 }
 
-async function run(config: string, via: Path, failStagedLoad = 0): Promise<Run> {
+async function run(config: string, via: Path, failStagedLoad = 0, refuseStagedCommit = false): Promise<Run> {
   const { plan } = await loadPlan(config, { storageRoot: root, batchSize: BATCH });
   const settings: MysqlSettings = { ...MYSQL, database: dbs[via].name, waitSeconds: 5 };
   let fallbacks = 0;
@@ -233,6 +240,7 @@ async function run(config: string, via: Path, failStagedLoad = 0): Promise<Run> 
   const sink = new WatchedSink(plan, settings, options);
   sink.allowStaging = via === 'staged';
   sink.failStagedLoad = failStagedLoad;
+  sink.refuseStagedCommit = refuseStagedCommit;
   backend.requests.length = 0;
   let result: IngestResult;
   try {
@@ -479,6 +487,21 @@ describe('the row spool writes what reading the source again writes', () => {
     expect(got.dataIds).toEqual(await expectedDataIds('staged', r, allRows));
     expect(sentRows(r).map((m) => m.data_id)).toEqual(got.dataIds);
     expect(traffic(r)).toEqual(traffic(reference));
+
+    // Every row staged, but the commit refused: undone, and written batch by batch instead.
+    await dbs.staged.query(`DROP TABLE \`${dbs.staged.name}\`.speq_sf`);
+    await dbs.staged.query(`DELETE FROM \`${dbs.staged.name}\`.tracebloc_ingest_runs WHERE table_name = 'speq_sf'`);
+    const refused = await run(config, 'staged', 0, true);
+    expect(refused.result.error?.describe() ?? null).toBeNull();
+    expect(refused.result.status).toBe('succeeded');
+    expect(refused.sink.stagedLoads).toBeGreaterThan(0);
+    expect(refused.sink.encodedWrites).toBeGreaterThan(0);
+    expect(refused.result.counters).toMatchObject({ total: ROWS, inserted: ROWS, sent: ROWS });
+    const again = await table('staged', 'speq_sf');
+    expect(again.rows).toEqual(want.rows);
+    expect(again.dataIds).toEqual(await expectedDataIds('staged', refused, allRows));
+    expect(sentRows(refused).map((m) => m.data_id)).toEqual(again.dataIds);
+    expect(traffic(refused)).toEqual(traffic(reference));
   });
 
   it('data_id from a source column (values with backslashes, tabs, \\N, unicode): every path stores and sends exactly the source values', async () => {

@@ -56,6 +56,8 @@ export interface MysqlSinkOptions {
   onRetry?: (info: { attempt: number; code: string }) => void;
   /** Called once when the server refuses LOAD DATA LOCAL and writes fall back to INSERT. */
   onFallback?: (errno: number) => void;
+  /** Called when the server refuses to commit the staged rows (they are then written batch by batch). */
+  onStageRefused?: (code: string) => void;
 }
 
 /**
@@ -173,6 +175,9 @@ export class MysqlSink implements RowSink {
         await conn.end();
         return null;
       }
+      // A transaction of a vanished client may still hold the table: give up staging after a minute
+      // rather than wait for the server's default (a day).
+      await conn.query('SET SESSION lock_wait_timeout = 60');
       await conn.query(`DROP TABLE IF EXISTS ${quoteId(this.plan.table)}`);
       await conn.query(createTableSql(this.plan));
       await conn.beginTransaction();
@@ -184,7 +189,7 @@ export class MysqlSink implements RowSink {
     const stage: RowStage = {
       encode: (dataIds, rows) => this.encodeRows(run.ingestorId, dataIds, rows),
       load: (batch) => this.loadStaged(batch),
-      discard: () => this.discardStage(),
+      discard: (how) => this.discardStage(how),
     };
     return { stage, salt };
   }
@@ -206,12 +211,16 @@ export class MysqlSink implements RowSink {
     }
   }
 
-  /** Rolls the stage back and drops the table it created (empty then); nothing once `open` committed it. */
-  private async discardStage(): Promise<void> {
+  /** See RowStage.discard; nothing once `open` committed the stage. */
+  private async discardStage(how: 'undo' | 'abandon'): Promise<void> {
     const staging = this.staging;
     if (staging === null) return;
     this.staging = null;
     const { conn } = staging;
+    if (how === 'abandon') {
+      conn.destroy();
+      return;
+    }
     try {
       await conn.rollback();
       await conn.query(`DROP TABLE IF EXISTS ${quoteId(this.plan.table)}`);
@@ -233,25 +242,14 @@ export class MysqlSink implements RowSink {
     });
   }
 
-  async open(run: RunInfo): Promise<{ salt: string }> {
+  async open(run: RunInfo): Promise<{ salt: string; staged?: boolean }> {
     this.run = run;
     await this.prepareDatabase();
-    const staging = this.staging;
-    if (run.staged && !run.resume && staging?.usable) {
-      // The staged rows and the run's record (all their batches committed) become visible at once.
-      this.staging = null;
-      try {
-        await this.insertRunRecord(staging.conn, run, run.staged.batches);
-        await staging.conn.commit();
-        await staging.conn.end();
-      } catch (err) {
-        staging.conn.destroy();
-        throw err instanceof IngestError ? err : new IngestError('MYSQL_FAILED', `committing the staged rows failed (${mysqlErrorLabel(err)})`, { status: mysqlErrorLabel(err) });
-      }
-      return { salt: await this.tableSalt(await this.connection()) };
+    if (run.staged && !run.resume && this.staging?.usable) {
+      if (await this.commitStage(run, run.staged.batches)) return { salt: await this.tableSalt(await this.connection()), staged: true };
     }
-    // A stage not used (abandoned, or the run was not staged after all) is undone first.
-    await this.discardStage();
+    // A stage not used (abandoned, refused at commit, or the run was not staged after all) is undone first.
+    await this.discardStage('undo');
     const conn = await this.connection();
     if (run.resume) {
       // The table may be missing if the earlier attempt died between its run row and its first batch.
@@ -271,6 +269,32 @@ export class MysqlSink implements RowSink {
       await this.insertRunRecord(conn, run, 0);
     }
     return { salt: await this.tableSalt(conn) };
+  }
+
+  /**
+   * Commits the staged rows with the run's record (all their batches committed): both become visible
+   * at once. False when the server refused the commit (too large a transaction for a cluster's
+   * write-set limit, say): rolled back, the caller writes the rows batch by batch. A connection lost
+   * during the commit is an error: whether it landed is only known to the next attempt's preflight.
+   */
+  private async commitStage(run: RunInfo, batches: number): Promise<boolean> {
+    const staging = this.staging!;
+    const { conn } = staging;
+    try {
+      await this.insertRunRecord(conn, run, batches);
+      await conn.commit();
+    } catch (err) {
+      if (isAmbiguousCommit(err)) {
+        this.staging = null;
+        conn.destroy();
+        throw new IngestError('MYSQL_FAILED', `committing the staged rows failed (${mysqlErrorLabel(err)})`, { status: mysqlErrorLabel(err) });
+      }
+      this.options.onStageRefused?.(mysqlErrorLabel(err));
+      return false;
+    }
+    this.staging = null;
+    await conn.end().catch(() => conn.destroy());
+    return true;
   }
 
   /** The record of a fresh run (its data_ids keyed by its id: id_scope 'run'). */
@@ -496,7 +520,7 @@ export class MysqlSink implements RowSink {
 
   close(): Promise<void> {
     return this.inLane(async () => {
-      await this.discardStage();
+      await this.discardStage('abandon');
       await this.markLane;
       for (const slot of [this.main, this.marks]) {
         const conn = slot.conn;
