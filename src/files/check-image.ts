@@ -3,7 +3,7 @@ import { IngestError } from '../errors.js';
 import type { ImagePlan } from '../config/types.js';
 import type { ResolvedFile } from './resolve-reference.js';
 import { endsWithMarker } from './image-trailer.js';
-import { readImageFileStart, type ImageFileStart } from './image-file.js';
+import { readImageFileStart, readImageFileStartAsync, type ImageFileStart } from './image-file.js';
 
 const FORMAT_OF_EXTENSION: Readonly<Record<string, string>> = {
   '.jpg': 'jpeg',
@@ -23,11 +23,12 @@ export interface ImageInfo {
  * Common JPEGs and PNGs are read by readImageHeader; any other file, and any it does not know to be
  * well-formed, by sharp's header read, whose verdict stands.
  */
-export async function checkImage(file: ResolvedFile, plan: ImagePlan): Promise<ImageInfo> {
+export async function checkImage(file: ResolvedFile, plan: ImagePlan, localDisk = false): Promise<ImageInfo> {
   if (file.size === 0) throw new IngestError('FILE_DECODE', 'the image file is empty (0 bytes)', { reference: file.reference });
   let start: ImageFileStart;
   try {
-    start = readImageFileStart(file.path, file.size);
+    // Synchronous small reads on a local disk, asynchronous ones on a network file system (isLocalDisk).
+    start = localDisk ? readImageFileStart(file.path, file.size) : await readImageFileStartAsync(file.path, file.size);
   } catch {
     throw undecodable(file);
   }

@@ -39,7 +39,7 @@ export class DetectionFiles extends PairedImageFiles {
     const [image, annotation] = this.pairOf(files, true);
     // Keyed by the pair: the same image always comes with the same annotation (its stem's).
     const size = await this.checked.get(`${image.path}\u0000${annotation.path}`, async () => {
-      const [info, voc] = await Promise.all([checkImage(image, this.images), readVocAnnotation(annotation)]);
+      const [info, voc] = await Promise.all([checkImage(image, this.images, this.localDisk), readVocAnnotation(annotation)]);
       checkVocFitsImage(voc, info.width, info.height, annotation.reference);
       return { width: info.width, height: info.height };
     });

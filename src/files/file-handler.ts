@@ -4,11 +4,14 @@ import type { CheckedCells } from '../records/record-checker.js';
 import { checkImage } from './check-image.js';
 import { CopyTracker, destinationName } from './copy-tracker.js';
 import { realDirectory, resolveReference } from './resolve-reference.js';
+import { isLocalDisk } from './local-disk.js';
 import type { FileHandler, RecordFiles } from './types.js';
 
 /** One image per record (image_classification; the base of the other image categories). */
 export class ImageFiles implements FileHandler {
   protected realDir = '';
+  /** Whether the images are on a local file system: small reads are then synchronous (isLocalDisk). */
+  protected localDisk = false;
   protected readonly tracker: CopyTracker;
 
   constructor(
@@ -20,17 +23,18 @@ export class ImageFiles implements FileHandler {
 
   async open(): Promise<void> {
     this.realDir = await realDirectory(this.images);
+    this.localDisk = await isLocalDisk(this.realDir);
     this.tracker.reset();
   }
 
   async check(record: CheckedCells): Promise<RecordFiles> {
     const files = await this.resolve(record);
-    const info = await checkImage(files.primary, this.images);
+    const info = await checkImage(files.primary, this.images, this.localDisk);
     return { ...files, width: info.width, height: info.height };
   }
 
   async resolve(record: CheckedCells): Promise<RecordFiles> {
-    const file = await resolveReference(referenceOf(record), this.images, this.realDir);
+    const file = await resolveReference(referenceOf(record), this.images, this.realDir, this.localDisk);
     this.tracker.claim(file, destinationName(file));
     return { primary: file, all: [file] };
   }

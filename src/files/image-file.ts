@@ -1,4 +1,5 @@
 import { closeSync, openSync, readSync } from 'node:fs';
+import { open } from 'node:fs/promises';
 import { readImageHeader, type ImageHeader } from './image-header.js';
 import { TAIL_BYTES } from './image-trailer.js';
 
@@ -33,5 +34,29 @@ export function readImageFileStart(path: string, size: number): ImageFileStart {
     return { header, tail: readAt(size - tailLength, tailLength) };
   } finally {
     closeSync(fd);
+  }
+}
+
+/** Bytes of the file's start read by the asynchronous variant (a header beyond them goes to sharp). */
+const HEAD_BYTES = 64 * 1024;
+
+/**
+ * readImageFileStart for network file systems (see isLocalDisk): asynchronous reads, one of the
+ * file's first HEAD_BYTES and one of its tail. A header that needs more than those bytes (JPEG
+ * application segments over 64 KB before the frame header) is left to sharp.
+ */
+export async function readImageFileStartAsync(path: string, size: number): Promise<ImageFileStart> {
+  const handle = await open(path, 'r');
+  try {
+    const head = Buffer.allocUnsafe(Math.min(HEAD_BYTES, size));
+    const { bytesRead } = await handle.read(head, 0, head.length, 0);
+    const tailLength = Math.min(TAIL_BYTES, size);
+    const tail = Buffer.allocUnsafe(tailLength);
+    const tailRead = await handle.read(tail, 0, tailLength, size - tailLength);
+    const start = head.subarray(0, bytesRead);
+    const readAt = (position: number, length: number): Buffer => start.subarray(Math.min(position, start.length), Math.min(position + length, start.length));
+    return { header: readImageHeader(readAt, size), tail: tail.subarray(0, tailRead.bytesRead) };
+  } finally {
+    await handle.close();
   }
 }

@@ -37,7 +37,7 @@ export abstract class PairedImageFiles extends ImageFiles {
 
   /** Resolves the companion of `image` and claims its destination name. */
   protected async withCompanion(image: ResolvedFile, companionReference: string): Promise<RecordFiles> {
-    const companion = await resolveReference(companionReference, this.companions, this.companionsDir);
+    const companion = await resolveReference(companionReference, this.companions, this.companionsDir, this.localDisk);
     this.tracker.claim(companion, this.companionName(image.stem));
     return { primary: image, all: [image, companion] };
   }

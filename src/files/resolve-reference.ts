@@ -56,15 +56,16 @@ export function normaliseReference(reference: string, set: FileSetPlan): { relat
 /**
  * Resolves a reference to a regular file inside `set.dir`; symlinks are followed only while they
  * stay inside the directory. Errors carry the reference; the caller adds row and column.
- * The two system calls are synchronous: each takes microseconds, a round trip through libuv's
- * thread pool several times that (measured with 2,000 images, BENCHMARKS.md).
+ * With `localDisk` (see isLocalDisk) the two system calls are synchronous: each takes microseconds,
+ * a round trip through libuv's thread pool several times that (measured with 2,000 images,
+ * BENCHMARKS.md); on a network file system they stay asynchronous.
  */
-export async function resolveReference(reference: string, set: FileSetPlan, realDir: string): Promise<ResolvedFile> {
+export async function resolveReference(reference: string, set: FileSetPlan, realDir: string, localDisk = false): Promise<ResolvedFile> {
   const { relative, extension } = normaliseReference(reference, set);
   const joined = path.join(set.dir, relative);
   let real: string;
   try {
-    real = realpathSync.native(joined);
+    real = localDisk ? realpathSync.native(joined) : await realpath(joined);
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
     throw new IngestError(
@@ -76,7 +77,7 @@ export async function resolveReference(reference: string, set: FileSetPlan, real
   if (real !== realDir && !real.startsWith(realDir + path.sep)) {
     throw new IngestError('FILE_OUTSIDE_ROOT', `the file resolves outside ${set.configured} (symlink)`, { reference });
   }
-  const st = lstatSync(real);
+  const st = localDisk ? lstatSync(real) : await lstat(real);
   if (!st.isFile()) throw new IngestError('FILE_MISSING', 'the reference is not a regular file', { reference });
   const base = path.basename(relative);
   return {

@@ -5,6 +5,7 @@ import { checkTextFile, type TextInfo } from './check-text.js';
 import { CopyTracker, destinationName } from './copy-tracker.js';
 import { referenceOf } from './file-handler.js';
 import { realDirectory, resolveReference } from './resolve-reference.js';
+import { isLocalDisk } from './local-disk.js';
 import {
   checkTokenizer,
   locateTokenizer,
@@ -32,6 +33,8 @@ export interface TextFilesOptions {
  */
 export class TextFiles implements FileHandler {
   protected realDir = '';
+  /** Whether the texts are on a local file system (see isLocalDisk). */
+  protected localDisk = false;
   protected readonly tracker: CopyTracker;
   private readonly referenced: ReferencedFiles;
   private tokenizer: TokenizerLookup = { kind: 'absent' };
@@ -43,6 +46,7 @@ export class TextFiles implements FileHandler {
 
   async open(): Promise<void> {
     this.realDir = await realDirectory(this.options.files);
+    this.localDisk = await isLocalDisk(this.realDir);
     this.tracker.reset();
     this.referenced.clear();
     this.tokenizer = await locateTokenizer(this.options.source);
@@ -71,7 +75,7 @@ export class TextFiles implements FileHandler {
   protected checkContent(_record: CheckedCells, _text: TextInfo): void {}
 
   async resolve(record: CheckedCells): Promise<RecordFiles> {
-    const file = await resolveReference(referenceOf(record), this.options.files, this.realDir);
+    const file = await resolveReference(referenceOf(record), this.options.files, this.realDir, this.localDisk);
     this.tracker.claim(file, destinationName(file));
     return { primary: file, all: [file] };
   }
