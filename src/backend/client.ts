@@ -7,7 +7,8 @@
 import type { JsonValue } from '../config/types.js';
 import { IngestError } from '../errors.js';
 import type { EgressLog } from './egress-log.js';
-import { toJsonArrayBytes, toJsonText, type BackendRequest, type BackendResponse, type Transport } from './transport.js';
+import { Utf8Pieces } from '../bytes/utf8-pieces.js';
+import { toJsonText, type BackendRequest, type BackendResponse, type Transport } from './transport.js';
 
 export interface RowMeta {
   data_id: string;
@@ -69,7 +70,18 @@ export class BackendClient {
    * garbage). Refuses what `sendRows` refuses (non-finite numbers …).
    */
   encodeRows(rows: readonly RowMeta[]): EncodedRows {
-    return { count: rows.length, bytes: toJsonArrayBytes(this.#rowsBody(rows)) };
+    // The text JSON.stringify would give for #rowsBody(rows), built per row from templates (a generic
+    // serializer walks every key of every object; measured 2-3x the cost): the same keys in the same
+    // order, every string through JSON.stringify, a non-finite label refused as toJsonText refuses it.
+    const tail = `,"is_sample":false,"injestor_id":${JSON.stringify(this.#ingestorId)}}`;
+    const out = new Utf8Pieces();
+    out.add('[');
+    for (let i = 0; i < rows.length; i++) {
+      const r = rows[i]!;
+      out.add(`${i === 0 ? '' : ','}{"data_id":${JSON.stringify(r.data_id)},"data_intent":${JSON.stringify(r.data_intent)},"label":${labelJson(r.label)}${tail}`);
+    }
+    out.add(']');
+    return { count: rows.length, bytes: Buffer.concat(out.take()) };
   }
 
   /** Call 1 with a body from `encodeRows`. An empty batch sends nothing. */
@@ -159,4 +171,13 @@ export class BackendClient {
     }
     return res;
   }
+}
+
+/** A row's label as JSON (see BackendClient.encodeRows). */
+function labelJson(label: RowMeta['label']): string {
+  if (label === null) return 'null';
+  if (typeof label === 'number' && !Number.isFinite(label)) {
+    throw new IngestError('INTERNAL', 'refusing to send a non-finite number (key "label") to the backend');
+  }
+  return JSON.stringify(label);
 }

@@ -4,7 +4,6 @@
  */
 import type { JsonValue } from '../config/types.js';
 import { IngestError } from '../errors.js';
-import { Utf8Pieces } from '../bytes/utf8-pieces.js';
 
 export interface BackendRequest {
   method: 'GET' | 'POST';
@@ -46,24 +45,6 @@ export function toJsonText(body: JsonValue): string {
   }
   if (text === undefined) throw new IngestError('INTERNAL', 'request body is not serializable as JSON');
   return text;
-}
-
-/** Elements serialized at a time by toJsonArrayBytes. */
-const ELEMENTS_PER_PIECE = 256;
-
-/**
- * A JSON array as UTF-8: the bytes of `toJsonText(items)`, refusing what it refuses, serialized a
- * slice of elements at a time so no large string is built and encoded at once (see PIECE_CHARS).
- */
-export function toJsonArrayBytes(items: readonly JsonValue[]): Buffer {
-  const out = new Utf8Pieces();
-  out.add('[');
-  for (let i = 0; i < items.length; i += ELEMENTS_PER_PIECE) {
-    const text = toJsonText(items.slice(i, i + ELEMENTS_PER_PIECE));
-    out.add((i === 0 ? '' : ',') + text.slice(1, -1));
-  }
-  out.add(']');
-  return Buffer.concat(out.take());
 }
 
 /** Throws on anything JSON.stringify would drop, alter or choke on (undefined is fine as an object member). */

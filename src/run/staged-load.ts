@@ -2,8 +2,11 @@ import type { DataIdAssigner } from '../keys/data-id.js';
 import type { EncodedBatch, RowStage } from '../sinks/types.js';
 import { joinEncoded } from './encoded-batches.js';
 
-/** Batches waiting for the sink before the check pass waits for it (backpressure). */
-const MAX_WAITING = 8;
+/**
+ * Batches waiting for the sink before the check pass waits for it (backpressure); also the most
+ * loaded in one statement. 4 keeps MySQL busy (it is the slower side) with less memory held than 8.
+ */
+const MAX_WAITING = 4;
 
 /**
  * The check pass's accepted rows, cut into the write pass's batches (same size, same order, same

@@ -158,6 +158,21 @@ describe('BackendClient against the fake backend', () => {
     const strip = (l: string) => l.replace(/"ts":"[^"]*"/, '');
     expect(strip(lines[1]!)).toBe(strip(lines[0]!));
     expect(() => client.encodeRows([{ data_id: 'x', data_intent: 'train', label: Number.NaN }])).toThrow(IngestError);
+    expect(() => client.encodeRows([{ data_id: 'x', data_intent: 'train', label: Number.POSITIVE_INFINITY }])).toThrow(IngestError);
+  });
+
+  it('encodeRows gives exactly the JSON of the rows sendRows sends, for awkward ids and labels, across piece boundaries', () => {
+    const client = new BackendClient(transport, { table: 't', ingestorId: 'ing-"q"\\-\u2028', intent: 'test' });
+    const awkward = ['plain', 'quote"d', 'back\\slash', 'tab\tnew\nline', '\u0000\u001f', '猫🐱', '\ud800 lone', '\u2028\u2029', ''];
+    const many: RowMeta[] = Array.from({ length: 3000 }, (_, i) => ({
+      data_id: awkward[i % awkward.length]! + i,
+      data_intent: i % 2 ? 'train' : 'test',
+      label: i % 3 === 0 ? null : i % 3 === 1 ? (i % 7) - 3.25 : awkward[(i * 5) % awkward.length]!,
+    }));
+    for (const rows of [many, many.slice(0, 1), [] as RowMeta[]]) {
+      const expected = JSON.stringify(rows.map((r) => ({ data_id: r.data_id, data_intent: r.data_intent, label: r.label, is_sample: false, injestor_id: 'ing-"q"\\-\u2028' })));
+      expect(client.encodeRows(rows).bytes.toString('utf8')).toBe(expected);
+    }
   });
 
   it('encodes the table name in the path', async () => {

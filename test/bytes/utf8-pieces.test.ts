@@ -1,7 +1,5 @@
 import { describe, expect, it } from 'vitest';
 import { PIECE_CHARS, Utf8Pieces } from '../../src/bytes/utf8-pieces.js';
-import { toJsonArrayBytes, toJsonText } from '../../src/backend/transport.js';
-import { IngestError } from '../../src/errors.js';
 import { prng } from '../support/prng.js';
 
 describe('Utf8Pieces', () => {
@@ -20,20 +18,5 @@ describe('Utf8Pieces', () => {
     }
     expect(Buffer.concat(out).toString('utf8')).toBe(parts.join(''));
     expect(pieces.take()).toEqual([]);
-  });
-});
-
-describe('toJsonArrayBytes', () => {
-  it('is byte for byte the UTF-8 of toJsonText, at every length around its slices', () => {
-    const rand = prng(11);
-    for (const n of [0, 1, 2, 255, 256, 257, 511, 512, 513, 1000, 3001]) {
-      const items = Array.from({ length: n }, (_, i) => ({ data_id: `id-${i}`, label: rand() < 0.5 ? `ü${i}"\\` : i * 0.5, is_sample: false, none: null }));
-      expect(toJsonArrayBytes(items).equals(Buffer.from(toJsonText(items), 'utf8'))).toBe(true);
-    }
-  });
-
-  it('refuses what toJsonText refuses, wherever it sits', () => {
-    const items = Array.from({ length: 600 }, (_, i) => ({ v: i === 599 ? Number.NaN : i }));
-    expect(() => toJsonArrayBytes(items)).toThrow(IngestError);
   });
 });
