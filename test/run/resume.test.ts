@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadPlan } from '../../src/config/load-config.js';
+import type { Plan } from '../../src/config/types.js';
 import { IngestError } from '../../src/errors.js';
 import { BackendClient } from '../../src/backend/client.js';
 import { HttpTransport } from '../../src/backend/http-transport.js';
@@ -46,7 +47,11 @@ class FailingFirstWrite extends MysqlSink {
 
 async function attempt(sinkClass: typeof MysqlSink, ingestorId: string, stageDir?: string) {
   const { plan } = await loadPlan(path.join(FIXTURES, 'image_classification', 'ingest.yaml'), { storageRoot: pvc });
-  const sink = new sinkClass(plan, { ...MYSQL, database: db.name, waitSeconds: 5 });
+  return ingestWith(plan, new sinkClass(plan, { ...MYSQL, database: db.name, waitSeconds: 5 }), ingestorId, 'job-1', { stageDir });
+}
+
+/** One library ingest of `plan` into `sink` (closed afterwards), against the loopback backend. */
+async function ingestWith(plan: Plan, sink: MysqlSink, ingestorId: string, correlationId: string, o: { stageDir?: string; retries?: number } = {}) {
   try {
     return await ingest({
       plan,
@@ -54,10 +59,10 @@ async function attempt(sinkClass: typeof MysqlSink, ingestorId: string, stageDir
       sink,
       logger,
       ingestorId,
-      correlationId: 'job-1',
-      stageDir,
+      correlationId,
+      stageDir: o.stageDir,
       openBackend: async (id) =>
-        new BackendClient(new HttpTransport({ baseUrl: backend.url, token: 'resume-token', baseDelayMs: 1 }), {
+        new BackendClient(new HttpTransport({ baseUrl: backend.url, token: 'resume-token', baseDelayMs: 1, retries: o.retries }), {
           table: plan.table,
           ingestorId: id,
           intent: plan.intent,
@@ -102,27 +107,8 @@ describe('resuming a run recorded by an earlier version', () => {
     const yaml = path.join(dir, 'legacy.yaml');
     await writeFile(yaml, 'apiVersion: tracebloc.io/v1\nkind: IngestConfig\ntable: legacy_rows\nintent: train\ncategory: tabular_classification\ncsv: data/legacy.csv\nschema:\n  a: INT\nlabel: y\n');
     const { plan } = await loadPlan(yaml, { storageRoot: dir, batchSize: 10 });
-    const tabular = async (ingestorId: string) => {
-      const sink = new MysqlSink(plan, { ...MYSQL, database: db.name, waitSeconds: 5 });
-      try {
-        return await ingest({
-          plan,
-          mode: 'run',
-          sink,
-          logger,
-          ingestorId,
-          correlationId: 'job-legacy',
-          openBackend: async (id) =>
-            new BackendClient(new HttpTransport({ baseUrl: backend.url, token: 'resume-token', baseDelayMs: 1, retries: 0 }), {
-              table: plan.table,
-              ingestorId: id,
-              intent: plan.intent,
-            }),
-        });
-      } finally {
-        await sink.close();
-      }
-    };
+    const tabular = (ingestorId: string) =>
+      ingestWith(plan, new MysqlSink(plan, { ...MYSQL, database: db.name, waitSeconds: 5 }), ingestorId, 'job-legacy', { retries: 0 });
     backend.requests.length = 0;
     // The backend refuses the third batch's metadata: two batches sent, all five committed.
     let posts = 0;
