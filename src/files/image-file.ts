@@ -48,14 +48,23 @@ const HEAD_BYTES = 64 * 1024;
 export async function readImageFileStartAsync(path: string, size: number): Promise<ImageFileStart> {
   const handle = await open(path, 'r');
   try {
-    const head = Buffer.allocUnsafe(Math.min(HEAD_BYTES, size));
-    const { bytesRead } = await handle.read(head, 0, head.length, 0);
+    // Each read is repeated until its buffer is full or the file ends: a network file system may
+    // return fewer bytes than asked, and a short tail would miss the end marker.
+    const fill = async (length: number, position: number): Promise<Buffer> => {
+      const buf = Buffer.allocUnsafe(length);
+      let filled = 0;
+      while (filled < length) {
+        const { bytesRead } = await handle.read(buf, filled, length - filled, position + filled);
+        if (bytesRead === 0) break;
+        filled += bytesRead;
+      }
+      return buf.subarray(0, filled);
+    };
+    const start = await fill(Math.min(HEAD_BYTES, size), 0);
     const tailLength = Math.min(TAIL_BYTES, size);
-    const tail = Buffer.allocUnsafe(tailLength);
-    const tailRead = await handle.read(tail, 0, tailLength, size - tailLength);
-    const start = head.subarray(0, bytesRead);
+    const tail = await fill(tailLength, size - tailLength);
     const readAt = (position: number, length: number): Buffer => start.subarray(Math.min(position, start.length), Math.min(position + length, start.length));
-    return { header: readImageHeader(readAt, size), tail: tail.subarray(0, tailRead.bytesRead) };
+    return { header: readImageHeader(readAt, size), tail };
   } finally {
     await handle.close();
   }

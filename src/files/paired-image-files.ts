@@ -3,6 +3,7 @@ import { IngestError } from '../errors.js';
 import { destinationName } from './copy-tracker.js';
 import { ImageFiles } from './file-handler.js';
 import { realDirectory, resolveReference, type ResolvedFile } from './resolve-reference.js';
+import { isLocalDisk } from './local-disk.js';
 import type { RecordFiles } from './types.js';
 import { ReferencedFiles } from './unreferenced.js';
 
@@ -26,18 +27,23 @@ export abstract class PairedImageFiles extends ImageFiles {
     this.referenced = new ReferencedFiles(companions, companionKind);
   }
 
+  /** Whether the companions' directory is on a local file system (see isLocalDisk). */
+  protected companionsLocalDisk = false;
+
   /** The companion's name in the destination, from its image's stem. */
   protected abstract companionName(imageStem: string): string;
 
   override async open(): Promise<void> {
     await super.open();
     this.companionsDir = await realDirectory(this.companions);
+    // Decided per directory: the companions may be on another file system than the images.
+    this.companionsLocalDisk = await isLocalDisk(this.companionsDir);
     this.referenced.clear();
   }
 
   /** Resolves the companion of `image` and claims its destination name. */
   protected async withCompanion(image: ResolvedFile, companionReference: string): Promise<RecordFiles> {
-    const companion = await resolveReference(companionReference, this.companions, this.companionsDir, this.localDisk);
+    const companion = await resolveReference(companionReference, this.companions, this.companionsDir, this.companionsLocalDisk);
     this.tracker.claim(companion, this.companionName(image.stem));
     return { primary: image, all: [image, companion] };
   }

@@ -50,7 +50,7 @@ export class SegmentationFiles extends PairedImageFiles {
   override async check(record: CheckedCells): Promise<RecordFiles> {
     const files = await this.resolve(record);
     const [image, mask] = this.pairOf(files, true);
-    const [info, maskInfo] = await Promise.all([checkImage(image, this.images, this.localDisk), checkImage(mask, this.maskPlan, this.localDisk)]);
+    const [info, maskInfo] = await Promise.all([checkImage(image, this.images, this.localDisk), checkImage(mask, this.maskPlan, this.companionsLocalDisk)]);
     if (maskInfo.width !== info.width || maskInfo.height !== info.height) {
       throw new IngestError(
         'FILE_SIZE_MISMATCH',

@@ -187,8 +187,9 @@ export async function ingest(o: IngestOptions): Promise<IngestResult> {
     // The staged rows are in the table now (if the sink committed them): every accepted row, whatever happens to the sends.
     const committedStage = openedSink.staged === true && stagedBatches !== null ? stagedBatches : null;
     if (committedStage !== null) {
-      if (salt !== staged?.salt) throw new IngestError('INTERNAL', 'the table salt changed during the run');
+      // Counted first: whatever happens next, the banner tells what the table holds.
       counters.inserted = check.valid;
+      if (salt !== staged?.salt) throw new IngestError('INTERNAL', 'the table salt changed during the run');
     } else if (stagedBatches !== null) {
       o.logger.warn('the rows loaded during the check pass could not be committed at once; the write pass writes them');
     }

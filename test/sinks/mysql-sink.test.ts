@@ -232,6 +232,58 @@ label: k
     }
   });
 
+  it('never waits long for a table another session holds: staging is given up, the write path fails as transient (lock_wait_timeout)', async () => {
+    const table = 'held_rows';
+    const heldPlan = resolvePlan(validateConfig(yaml.replace('table: houses', `table: ${table}`), 'i.yaml').config, {
+      configPath: 'i.yaml',
+      configText: yaml,
+      storageRoot: '/tmp',
+    });
+    const quick: MysqlSettings = { ...settings, lockWaitSeconds: 1 };
+    const setup = new MysqlSink(heldPlan, quick);
+    await setup.preflight({ configHash: heldPlan.configHash, correlationId: null });
+    await setup.open({ ...run, ingestorId: 'run-held-0' });
+    await setup.close();
+    await db.query(`DELETE FROM \`${settings.database}\`.tracebloc_ingest_runs WHERE table_name = ?`, [table]);
+    // Another session's open transaction on the (empty) table: a killed run's, say, not yet rolled back.
+    const other = await createTestDatabase('held_other');
+    await other.query(`START TRANSACTION`);
+    await other.query(`SELECT * FROM \`${settings.database}\`.\`${table}\``);
+    try {
+      const sink = new MysqlSink(heldPlan, quick, { maxAttempts: 2, baseDelayMs: 10 });
+      expect(await sink.preflight({ configHash: heldPlan.configHash, correlationId: null })).toBeNull();
+      const started = Date.now();
+      await expect(sink.stage({ ingestorId: 'run-held-1' })).rejects.toMatchObject({ errno: 1205 });
+      const err = await sink.open({ ...run, ingestorId: 'run-held-1' }).catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(IngestError);
+      expect((err as IngestError).code).toBe('MYSQL_FAILED');
+      expect((err as IngestError).errorClass).toBe('transient');
+      expect(Date.now() - started).toBeLessThan(15_000);
+      await sink.close();
+    } finally {
+      await other.query('ROLLBACK');
+      await other.drop();
+    }
+  }, 30_000);
+
+  it('keeps its session settings (UTC, strict mode, lock wait) on the connection that writes, after creating the database', async () => {
+    const sessionPlan = resolvePlan(validateConfig(yaml.replace('table: houses', 'table: session_rows'), 'i.yaml').config, {
+      configPath: 'i.yaml',
+      configText: yaml,
+      storageRoot: '/tmp',
+    });
+    const sink = new MysqlSink(sessionPlan, { ...settings, lockWaitSeconds: 7 });
+    await sink.preflight({ configHash: sessionPlan.configHash, correlationId: null });
+    await sink.open({ ...run, ingestorId: 'run-session' });
+    // The connection the batches are written on (private: read here through a cast).
+    const conn = await (sink as unknown as { connection(): Promise<{ query(sql: string): Promise<[Array<Record<string, unknown>>]> }> }).connection();
+    const [[session]] = await conn.query('SELECT @@session.time_zone AS tz, @@session.sql_mode AS mode, @@session.lock_wait_timeout AS wait');
+    await sink.close();
+    await db.query(`DELETE FROM \`${settings.database}\`.tracebloc_ingest_runs WHERE ingestor_id = 'run-session'`);
+    expect(session).toMatchObject({ tz: '+00:00', wait: '7' });
+    expect(String(session!['mode'])).toContain('STRICT_ALL_TABLES');
+  });
+
   it('classifies transient errors by code', () => {
     expect(isTransientMysqlError({ errno: 1213, code: 'ER_LOCK_DEADLOCK' })).toBe(true);
     expect(isTransientMysqlError({ errno: 1205 })).toBe(true);

@@ -30,8 +30,15 @@ export async function connectOnce(s: MysqlSettings, database?: string): Promise<
   // Strict mode whatever the server default: a value the server would truncate or coerce is an
   // error, never a silent change (checks run before, so this is a last guard).
   await conn.query("SET SESSION sql_mode = TRIM(BOTH ',' FROM CONCAT(@@SESSION.sql_mode, ',STRICT_ALL_TABLES'))");
+  // A table held by a transaction of a vanished client (a killed pod's, until the server rolls it
+  // back or notices) must not stall a run for the server's default (a day on MariaDB, a year on
+  // MySQL): after a minute the statement fails with ER_LOCK_WAIT_TIMEOUT, retried as transient.
+  await conn.query('SET SESSION lock_wait_timeout = ?', [s.lockWaitSeconds ?? LOCK_WAIT_SECONDS]);
   return conn;
 }
+
+/** How long a statement of ours waits for a table (metadata) lock. */
+export const LOCK_WAIT_SECONDS = 60;
 
 /**
  * Waits up to `waitSeconds` for MySQL to accept a connection (it may still be starting in the

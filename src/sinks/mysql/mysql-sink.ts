@@ -175,9 +175,8 @@ export class MysqlSink implements RowSink {
         await conn.end();
         return null;
       }
-      // A transaction of a vanished client may still hold the table: give up staging after a minute
-      // rather than wait for the server's default (a day).
-      await conn.query('SET SESSION lock_wait_timeout = 60');
+      // A transaction of a vanished client may still hold the table: the DROP gives up after
+      // LOCK_WAIT_SECONDS (set on every connection), and then the run does not stage.
       await conn.query(`DROP TABLE IF EXISTS ${quoteId(this.plan.table)}`);
       await conn.query(createTableSql(this.plan));
       await conn.beginTransaction();
@@ -235,7 +234,8 @@ export class MysqlSink implements RowSink {
     await this.retrying(async (conn) => {
       await conn.query(createDatabaseSql(this.settings.database));
       this.databaseReady = true;
-      await conn.changeUser({ database: this.settings.database });
+      // USE, not COM_CHANGE_USER: that would reset the session (time zone, strict mode, lock wait) connectOnce set.
+      await conn.query(`USE ${quoteId(this.settings.database)}`);
       await conn.query(RUNS_TABLE_SQL);
       await this.ensureRunColumns(conn);
       await conn.query(META_TABLE_SQL);
@@ -250,25 +250,33 @@ export class MysqlSink implements RowSink {
     }
     // A stage not used (abandoned, refused at commit, or the run was not staged after all) is undone first.
     await this.discardStage('undo');
-    const conn = await this.connection();
-    if (run.resume) {
-      // The table may be missing if the earlier attempt died between its run row and its first batch.
-      await conn.query(createTableSql(this.plan, { ifNotExists: true }));
-      await conn.query(`UPDATE ${quoteId(RUNS_TABLE)} SET status = 'running', finished_at = NULL WHERE ingestor_id = ?`, [
-        run.ingestorId,
-      ]);
-    } else {
-      // An empty leftover table (a crash between CREATE and the first commit) is recreated.
-      if ((await this.tableRows()) > 0) {
-        throw new IngestError('TABLE_NOT_EMPTY', `table ${this.plan.table} filled up while this run was checking its data`, {
-          file: this.where,
-        });
-      }
-      await conn.query(`DROP TABLE IF EXISTS ${quoteId(this.plan.table)}`);
-      await conn.query(createTableSql(this.plan));
-      await this.insertRunRecord(conn, run, 0);
-    }
-    return { salt: await this.tableSalt(conn) };
+    let salt = '';
+    // Retried like every other statement group: a lock wait or a lost connection is transient.
+    await this.retrying(
+      async (conn) => {
+        if (run.resume) {
+          // The table may be missing if the earlier attempt died between its run row and its first batch.
+          await conn.query(createTableSql(this.plan, { ifNotExists: true }));
+          await conn.query(`UPDATE ${quoteId(RUNS_TABLE)} SET status = 'running', finished_at = NULL WHERE ingestor_id = ?`, [
+            run.ingestorId,
+          ]);
+        } else {
+          // An empty leftover table (a crash between CREATE and the first commit) is recreated.
+          if ((await this.tableRows()) > 0) {
+            throw new IngestError('TABLE_NOT_EMPTY', `table ${this.plan.table} filled up while this run was checking its data`, {
+              file: this.where,
+            });
+          }
+          await conn.query(`DROP TABLE IF EXISTS ${quoteId(this.plan.table)}`);
+          await conn.query(createTableSql(this.plan));
+          await this.insertRunRecord(conn, run, 0);
+        }
+        salt = await this.tableSalt(conn);
+      },
+      undefined,
+      `creating table ${this.plan.table}`,
+    );
+    return { salt };
   }
 
   /**

@@ -8,6 +8,8 @@ export interface MysqlSettings {
   readonly password: string;
   readonly database: string;
   readonly waitSeconds: number;
+  /** How long a statement waits for a table (metadata) lock; default LOCK_WAIT_SECONDS (connect.ts). */
+  readonly lockWaitSeconds?: number;
 }
 
 export const DEFAULT_DATABASE = 'training_test_datasets';
