@@ -197,13 +197,7 @@ export class MysqlSink implements RowSink {
     const staging = this.staging;
     if (staging === null || !staging.usable) throw new IngestError('INTERNAL', 'the stage is not open');
     try {
-      const [result] = await staging.conn.query<ResultSetHeader>({
-        sql: this.loadEncodedSql,
-        infileStreamFactory: () => Readable.from(packetSized(batch.payload)),
-      });
-      if (result.affectedRows !== batch.count || result.warningStatus > 0) {
-        throw new IngestError('MYSQL_FAILED', `the stage accepted ${result.affectedRows} of ${batch.count} rows`);
-      }
+      await this.loadData(staging.conn, this.loadEncodedSql, batch.payload, batch.count, 'the stage', 'the stage is undone');
     } catch (err) {
       staging.usable = false;
       throw err instanceof IngestError ? err : new IngestError('MYSQL_FAILED', `loading into the stage failed (${mysqlErrorLabel(err)})`, { status: mysqlErrorLabel(err) });
@@ -419,27 +413,14 @@ export class MysqlSink implements RowSink {
   }
 
   /**
-   * Inserts one batch inside the open transaction. LOAD DATA LOCAL turns duplicate keys and
-   * conversion problems into warnings, so anything but exactly `data.count` clean rows fails the
-   * batch (it is rolled back): nothing is silently dropped or altered.
+   * Inserts one batch inside the open transaction: LOAD DATA LOCAL (loadData: exactly `data.count`
+   * clean rows or the batch fails and is rolled back), or INSERT once the server refuses it.
    */
   private async insertRows(conn: Connection, data: BatchData): Promise<void> {
     if (this.useLoadData) {
       try {
-        const tsv = data.tsv();
-        const [result] = await conn.query<ResultSetHeader>({
-          sql: data.order === 'rows' ? this.loadSql : this.loadEncodedSql,
-          infileStreamFactory: () => Readable.from(packetSized(tsv)),
-        });
-        if (result.affectedRows !== data.count || result.warningStatus > 0) {
-          const [warnings] = await conn.query<RowDataPacket[]>('SHOW WARNINGS LIMIT 1');
-          const code = warnings[0]?.['Code'];
-          throw new IngestError(
-            'MYSQL_FAILED',
-            `the server accepted ${result.affectedRows} of ${data.count} rows of a batch (${code !== undefined ? `warning ${String(code)}` : 'no warning'}); the batch was rolled back`,
-            { status: code !== undefined ? Number(code) : undefined },
-          );
-        }
+        const sql = data.order === 'rows' ? this.loadSql : this.loadEncodedSql;
+        await this.loadData(conn, sql, data.tsv(), data.count, 'a batch', 'the batch was rolled back');
         return;
       } catch (err) {
         const errno = (err as { errno?: number }).errno;
@@ -456,6 +437,24 @@ export class MysqlSink implements RowSink {
     for (const values of data.insertChunks(per)) {
       await conn.query(data.order === 'rows' ? this.sql : this.insertEncodedSql, [values]);
     }
+  }
+
+  /**
+   * One LOAD DATA LOCAL of `payload`. LOAD DATA turns duplicate keys and conversion problems into
+   * warnings, so anything but exactly `count` clean rows is an error (MYSQL_FAILED with the first
+   * warning's code), and the caller undoes `what` (`consequence` says how): nothing is silently
+   * dropped or altered.
+   */
+  private async loadData(conn: Connection, sql: string, payload: readonly Buffer[], count: number, what: string, consequence: string): Promise<void> {
+    const [result] = await conn.query<ResultSetHeader>({ sql, infileStreamFactory: () => Readable.from(packetSized(payload)) });
+    if (result.affectedRows === count && result.warningStatus === 0) return;
+    const [warnings] = await conn.query<RowDataPacket[]>('SHOW WARNINGS LIMIT 1');
+    const code = warnings[0]?.['Code'];
+    throw new IngestError(
+      'MYSQL_FAILED',
+      `the server accepted ${result.affectedRows} of ${count} rows of ${what} (${code !== undefined ? `warning ${String(code)}` : 'no warning'}); ${consequence}`,
+      { status: code !== undefined ? Number(code) : undefined },
+    );
   }
 
   /** Marks in flight, one after another on the marks connection. */
