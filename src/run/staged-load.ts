@@ -1,6 +1,6 @@
 import type { DataIdAssigner } from '../keys/data-id.js';
 import type { EncodedBatch, RowStage } from '../sinks/types.js';
-import { joinEncoded } from './encoded-batches.js';
+import { joinEncoded, SpooledBatcher } from './encoded-batches.js';
 
 /**
  * Batches waiting for the sink before the check pass waits for it (backpressure); also the most
@@ -16,9 +16,7 @@ const MAX_WAITING = 4;
  * usual); it never fails the run.
  */
 export class StagedLoad {
-  private rows: number[] = [];
-  private sources: (string | null)[] = [];
-  private encoded: string[] = [];
+  private readonly batcher: SpooledBatcher;
   private readonly waiting: EncodedBatch[] = [];
   private loading: Promise<void> | null = null;
   private readonly roomWaiters: (() => void)[] = [];
@@ -30,16 +28,15 @@ export class StagedLoad {
   constructor(
     private readonly stage: RowStage,
     private readonly keys: DataIdAssigner,
-    private readonly batchSize: number,
-  ) {}
+    batchSize: number,
+  ) {
+    this.batcher = new SpooledBatcher(batchSize);
+  }
 
   /** Takes an accepted row; returns a promise only when the check pass must wait for the sink. */
   add(row: number, dataIdSource: string | null, encoded: string): Promise<void> | undefined {
     if (this.failure !== null) return undefined;
-    this.rows.push(row);
-    this.sources.push(dataIdSource);
-    this.encoded.push(encoded);
-    if (this.encoded.length < this.batchSize) return undefined;
+    if (!this.batcher.add(row, dataIdSource, null, encoded)) return undefined;
     this.cut();
     if (this.waiting.length < MAX_WAITING) return undefined;
     return new Promise((resolve) => this.roomWaiters.push(resolve));
@@ -47,17 +44,14 @@ export class StagedLoad {
 
   /** After the last row: loads what is left; resolves to whether every row is in the stage. */
   async finish(): Promise<boolean> {
-    if (this.encoded.length > 0 && this.failure === null) this.cut();
+    if (this.batcher.pending > 0 && this.failure === null) this.cut();
     while (this.loading !== null) await this.loading;
     return this.failure === null;
   }
 
   private cut(): void {
-    const ids = this.keys.assignMany(this.rows, this.sources);
-    this.waiting.push(this.stage.encode(ids, this.encoded));
-    this.rows = [];
-    this.sources = [];
-    this.encoded = [];
+    const { rows, sources, encoded } = this.batcher.take();
+    this.waiting.push(this.stage.encode(this.keys.assignMany(rows, sources), encoded));
     this.batches++;
     this.loading ??= this.drain();
   }

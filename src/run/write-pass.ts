@@ -18,7 +18,7 @@ import type { FileStage } from '../files/file-stage.js';
 import { openRecords } from './open-records.js';
 import type { LoadedProcessor } from '../plugins/load-processors.js';
 import { TaskWindow } from './task-window.js';
-import { joinEncoded } from './encoded-batches.js';
+import { joinEncoded, SpooledBatcher } from './encoded-batches.js';
 
 export interface WritePassOptions {
   plan: Plan;
@@ -191,14 +191,13 @@ function spoolFeed(o: WritePassOptions, spool: RowSpool): BatchFeed {
   const bound = sink.encodeBatch?.bind(sink);
   if (!bound) throw new IngestError('INTERNAL', `the ${sink.kind} sink takes no encoded rows`);
   const encodeBatch: NonNullable<RowSink['encodeBatch']> = bound;
+  const committed = committedBatches(o);
   async function* batches(): AsyncGenerator<Batch> {
     let index = 0;
-    let rows: number[] = [];
-    let sources: (string | null)[] = [];
-    let labels: (string | null)[] = [];
-    let encoded: string[] = [];
+    const batcher = new SpooledBatcher(o.batchSize);
     // Keys and labels per batch: one cipher call for the batch's data_ids.
     const cut = (last: boolean): Batch => {
+      const { rows, sources, labels, encoded } = batcher.take();
       const dataIds = o.keys.assignMany(rows, sources);
       const meta = dataIds.map((dataId, i): RowMeta => ({
         data_id: dataId,
@@ -206,28 +205,23 @@ function spoolFeed(o: WritePassOptions, spool: RowSpool): BatchFeed {
         label: o.labels ? o.labels.encode(labels[i] ?? '') : null,
       }));
       // A batch committed already (the stage, a resumed attempt) is only sent: its rows need no encoding.
-      const written = index < (o.stagedBatches ?? o.resume?.batchesCommitted ?? 0);
-      const rowsOut = written ? { count: encoded.length, firstDataId: dataIds[0] ?? '', payload: [] } : encodeBatch(dataIds, encoded);
-      const batch: Batch = { index: index++, rows: [], encoded: rowsOut, meta, files: [], last };
-      rows = [];
-      sources = [];
-      labels = [];
-      encoded = [];
-      return batch;
+      const rowsOut = index < committed ? { count: encoded.length, firstDataId: dataIds[0] ?? '', payload: [] } : encodeBatch(dataIds, encoded);
+      return { index: index++, rows: [], encoded: rowsOut, meta, files: [], last };
     };
     const turnDue = turnCounter();
     for await (const r of spool.read()) {
       if (o.signal?.aborted) return;
       if (turnDue()) await nextTurn();
-      rows.push(r.row);
-      sources.push(r.dataIdSource);
-      labels.push(r.label);
-      encoded.push(r.encoded);
-      if (encoded.length >= o.batchSize) yield cut(false);
+      if (batcher.add(r.row, r.dataIdSource, r.label, r.encoded)) yield cut(false);
     }
-    if (encoded.length > 0 && !o.signal?.aborted) yield cut(true);
+    if (batcher.pending > 0 && !o.signal?.aborted) yield cut(true);
   }
   return { batches: batches(), files: null, copies: false, held: HELD_ENCODED, close: async () => undefined };
+}
+
+/** The leading batches already committed (by the sink's stage at `open`, or by an interrupted attempt): only sent. */
+function committedBatches(o: WritePassOptions): number {
+  return o.stagedBatches ?? o.resume?.batchesCommitted ?? 0;
 }
 
 /**
@@ -357,10 +351,9 @@ class BatchPipeline {
   private async writeGroup(batches: readonly HeldBatch[]): Promise<void> {
     const { counters } = this.o;
     // Batches an interrupted attempt (or the stage) committed are a prefix: counted, not written again.
-    const staged = this.o.stagedBatches;
-    const committed = staged ?? this.o.resume?.batchesCommitted ?? 0;
+    const committed = committedBatches(this.o);
     const fresh = batches.filter((b) => b.index >= committed);
-    if (staged === undefined) for (const b of batches) if (!fresh.includes(b)) counters.inserted += sizeOf(b);
+    if (this.o.stagedBatches === undefined) for (const b of batches) if (!fresh.includes(b)) counters.inserted += sizeOf(b);
     if (fresh.length === 0) return;
     for (const b of fresh) if (this.files && b.files.length > 0) await copyFiles(b, this.o, this.files);
     const n = fresh.reduce((sum, b) => sum + sizeOf(b), 0);
