@@ -107,6 +107,8 @@ export class MysqlSink implements RowSink {
   private staging: { conn: Connection; usable: boolean } | null = null;
   /** The database exists (connections may select it). */
   private databaseReady = false;
+  /** The database and the bookkeeping tables exist (prepareDatabase ran). */
+  private bookkeepingReady = false;
   private readonly sql: string;
   private readonly loadSql: string;
   private readonly insertEncodedSql: string;
@@ -225,6 +227,8 @@ export class MysqlSink implements RowSink {
 
   /** The database and the bookkeeping tables, created where missing. */
   private async prepareDatabase(): Promise<void> {
+    // Once per sink: a staged run prepares it before the check pass, and `open` need not again.
+    if (this.bookkeepingReady) return;
     await this.retrying(async (conn) => {
       await conn.query(createDatabaseSql(this.settings.database));
       this.databaseReady = true;
@@ -234,6 +238,7 @@ export class MysqlSink implements RowSink {
       await this.ensureRunColumns(conn);
       await conn.query(META_TABLE_SQL);
     });
+    this.bookkeepingReady = true;
   }
 
   async open(run: RunInfo): Promise<{ salt: string; staged?: boolean }> {
