@@ -16,7 +16,7 @@ import { TaskWindow } from './task-window.js';
 import type { RowSpool } from './row-spool.js';
 import type { FileStage } from '../files/file-stage.js';
 
-/** File checks in flight: sharp reads headers on libuv's thread pool; a few per core keep it busy. */
+/** File checks in flight, each with its stage copy: the copies (and, on network disks, the reads) run on libuv's thread pool; a few per core keep it busy. */
 const CHECK_CONCURRENCY = Math.max(4, availableParallelism() * 2);
 
 /** Characters of record keys gathered before one fingerprint update. */
