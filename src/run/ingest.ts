@@ -210,7 +210,8 @@ export async function ingest(o: IngestOptions): Promise<IngestResult> {
       signal: o.signal,
       tty: o.tty,
       processors,
-      spool: spool ?? undefined,
+      // A spool whose encodings went to the stage feeds only a committed stage; otherwise the source is read again.
+      spool: spool && (spool.holdsRows || committedStage !== null) ? spool : undefined,
       stage: stage ?? undefined,
       stagedBatches: committedStage ?? undefined,
     });

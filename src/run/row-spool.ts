@@ -13,7 +13,7 @@ export interface SpooledRow {
   readonly row: number;
   readonly dataIdSource: string | null;
   readonly label: string | null;
-  /** The sink's encoding of the row (every column but data_id). */
+  /** The sink's encoding of the row (every column but data_id); empty when the spool does not hold rows (`RowSpool.tap`). */
   readonly encoded: string;
 }
 
@@ -38,6 +38,7 @@ export class RowSpool {
   rows = 0;
   /** Also given each row as it is spooled (see `tap`). */
   private listener: ((row: number, dataIdSource: string | null, encoded: string) => Promise<void> | undefined) | null = null;
+  private keepsEncodings = true;
 
   private constructor(
     readonly file: string,
@@ -67,9 +68,21 @@ export class RowSpool {
     return spool;
   }
 
-  /** Hands every row spooled from now on, encoded, to `listener` too (a StagedLoad); its promise is waited for like the file's. */
+  /**
+   * Hands every row spooled from now on, encoded, to `listener` (a StagedLoad), whose promise is
+   * waited for like the file's. The listener takes over the encodings: from the first row on, the
+   * spool keeps only each row's number, data_id source and label (what sending needs), a tenth of
+   * the bytes, and `holdsRows` is false: rows the listener did not keep are written from the source.
+   */
   tap(listener: (row: number, dataIdSource: string | null, encoded: string) => Promise<void> | undefined): void {
+    if (this.rows > 0) throw new IngestError('INTERNAL', 'the row spool is tapped after rows were spooled');
     this.listener = listener;
+    this.keepsEncodings = false;
+  }
+
+  /** Whether the lines keep the rows' encodings, so the write pass can write the rows from here (see `tap`). */
+  get holdsRows(): boolean {
+    return this.keepsEncodings;
   }
 
   /**
@@ -85,7 +98,7 @@ export class RowSpool {
       values: cells.values,
     });
     const heard = this.listener?.(cells.row, cells.dataIdSource, encoded);
-    this.pending += `${cells.row}\t${escapeField(cells.dataIdSource)}\t${escapeField(cells.label)}\t${encoded}\n`;
+    this.pending += `${cells.row}\t${escapeField(cells.dataIdSource)}\t${escapeField(cells.label)}\t${this.keepsEncodings ? encoded : ''}\n`;
     this.rows++;
     if (heard) {
       const flushed = this.pending.length >= FLUSH_CHARS ? this.flush() : undefined;

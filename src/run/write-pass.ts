@@ -194,6 +194,8 @@ function spoolFeed(o: WritePassOptions, spool: RowSpool): BatchFeed {
   const committed = committedBatches(o);
   async function* batches(): AsyncGenerator<Batch> {
     let index = 0;
+    // A spool that left the encodings to the stage can only send rows the stage committed.
+    if (!spool.holdsRows && committed * o.batchSize < spool.rows) throw new IngestError('INTERNAL', 'the row spool holds no rows to write');
     const batcher = new SpooledBatcher(o.batchSize);
     // Keys and labels per batch: one cipher call for the batch's data_ids.
     const cut = (last: boolean): Batch => {

@@ -152,6 +152,34 @@ describe('RowSpool', () => {
     await spool.remove();
   });
 
+  it('a tapped spool hands each encoding to the listener and keeps only row, data_id source and label', async () => {
+    const dir = await tempDir('tb-spool-');
+    const spool = await RowSpool.create(dir, 'tapped', 'r', encoder);
+    const heard: [number, string | null, string][] = [];
+    spool.tap((row, source, encoded) => {
+      heard.push([row, source, encoded]);
+      return undefined;
+    });
+    expect(spool.holdsRows).toBe(false);
+    AWKWARD.forEach((v, i) => spool.add(cells(i + 1, v, v, [v, i])));
+    await spool.finish();
+    expect(heard.map(([row, source, encoded]) => [row, source, parseTsvLine(encoded)])).toEqual(
+      AWKWARD.map((v, i) => [i + 1, v, [v, null, null, null, v, String(i)]]),
+    );
+    const got = await readAll(spool);
+    expect(got).toEqual(AWKWARD.map((v, i) => ({ row: i + 1, dataIdSource: v, label: v, encoded: '' })));
+    await spool.remove();
+  });
+
+  it('a spool cannot be tapped once it holds rows (they would have no encoding anywhere)', async () => {
+    const dir = await tempDir('tb-spool-');
+    const spool = await RowSpool.create(dir, 'late', 'r', encoder);
+    spool.add(cells(1, 'a', null, [1]));
+    expect(() => spool.tap(() => undefined)).toThrow(IngestError);
+    expect(spool.holdsRows).toBe(true);
+    await spool.remove();
+  });
+
   it('an empty spool reads back as no rows', async () => {
     const dir = await tempDir('tb-spool-');
     const spool = await RowSpool.create(dir, 'empty', 'r', encoder);
