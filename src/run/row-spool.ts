@@ -130,31 +130,13 @@ export class RowSpool {
 
   /** The spooled rows in order, read back with bounded memory. */
   async *read(): AsyncGenerator<SpooledRow> {
-    const input = createReadStream(this.file);
-    input.on('error', (err) => {
-      this.failure ??= err;
-    });
-    const decoder = new StringDecoder('utf8');
-    let rest = '';
-    try {
-      for await (const chunk of input as AsyncIterable<Buffer>) {
-        const text = rest + decoder.write(chunk);
-        let start = 0;
-        for (let end = text.indexOf('\n'); end >= 0; end = text.indexOf('\n', start)) {
-          yield parseLine(text, start, end);
-          start = end + 1;
-        }
-        rest = text.slice(start);
-      }
-      rest += decoder.end();
-      if (rest.length > 0) throw new IngestError('INTERNAL', 'the row spool ends inside a row');
-    } catch (err) {
-      if (err instanceof IngestError) throw err;
-      this.failure ??= err as Error;
-      this.throwIfFailed();
-    } finally {
-      input.destroy();
-    }
+    for await (const rows of this.readChunks()) yield* rows;
+  }
+
+  /** The spooled rows in order, in the arrays one read of the file gives (one await per array, not per row). */
+  async *readChunks(): AsyncGenerator<SpooledRow[]> {
+    this.throwIfFailed();
+    yield* readSpoolFile(this.file);
   }
 
   /** Deletes the file (never throws). */
@@ -183,6 +165,43 @@ export class RowSpool {
       const code = (this.failure as NodeJS.ErrnoException).code ?? 'unknown';
       throw new IngestError('SPOOL_FAILED', `the row spool failed (${code})`, { file: this.file });
     }
+  }
+}
+
+/**
+ * The rows of a finished spool file in order, in the arrays one read of the file gives, with
+ * bounded memory. Any failure to read it is SPOOL_FAILED (with the system's code, never data);
+ * a file that ends inside a row is refused (INTERNAL), never read as fewer rows.
+ */
+export async function* readSpoolFile(file: string): AsyncGenerator<SpooledRow[]> {
+  const input = createReadStream(file);
+  let failure: NodeJS.ErrnoException | null = null;
+  input.on('error', (err) => {
+    failure ??= err;
+  });
+  const failed = (err: unknown) => new IngestError('SPOOL_FAILED', `the row spool failed (${(err as NodeJS.ErrnoException).code ?? 'unknown'})`, { file });
+  const decoder = new StringDecoder('utf8');
+  let rest = '';
+  try {
+    for await (const chunk of input as AsyncIterable<Buffer>) {
+      const text = rest + decoder.write(chunk);
+      const rows: SpooledRow[] = [];
+      let start = 0;
+      for (let end = text.indexOf('\n'); end >= 0; end = text.indexOf('\n', start)) {
+        rows.push(parseLine(text, start, end));
+        start = end + 1;
+      }
+      rest = text.slice(start);
+      if (rows.length > 0) yield rows;
+    }
+    if (failure !== null) throw failed(failure);
+    rest += decoder.end();
+    if (rest.length > 0) throw new IngestError('INTERNAL', 'the row spool ends inside a row');
+  } catch (err) {
+    if (err instanceof IngestError) throw err;
+    throw failed(failure ?? err);
+  } finally {
+    input.destroy();
   }
 }
 

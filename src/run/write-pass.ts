@@ -2,7 +2,7 @@ import { availableParallelism } from 'node:os';
 import type { Logger } from 'pino';
 import { IngestError } from '../errors.js';
 import type { Plan } from '../config/types.js';
-import type { BackendClient, RowMeta } from '../backend/client.js';
+import { joinEncodedRows, type BackendClient, type EncodedRows, type RowMeta } from '../backend/client.js';
 import { createDestination } from '../files/destination.js';
 import { runtimeFor } from '../categories/registry.js';
 import type { FileHandler, RecordFiles } from '../files/types.js';
@@ -60,10 +60,12 @@ interface Batch {
   files: RecordFiles[];
   /** The last, partial batch: taken in even if the run is stopped while it waits for room. */
   last: boolean;
+  /** The metadata's body already built (`meta` is then empty). */
+  body?: EncodedRows;
 }
 
 /** A batch taken into the pipeline: its metadata is already serialized (see push). */
-type HeldBatch = Omit<Batch, 'meta' | 'last'>;
+type HeldBatch = Omit<Batch, 'meta' | 'last' | 'body'>;
 
 const emptyBatch = (index: number): Batch => ({ index, rows: [], encoded: null, meta: [], files: [], last: false });
 
@@ -187,7 +189,7 @@ async function sourceFeed(o: WritePassOptions): Promise<BatchFeed> {
  * backpressure are those of the pass that reads the source again.
  */
 function spoolFeed(o: WritePassOptions, spool: RowSpool): BatchFeed {
-  const { plan, sink } = o;
+  const { sink, backend, labels } = o;
   const bound = sink.encodeBatch?.bind(sink);
   if (!bound) throw new IngestError('INTERNAL', `the ${sink.kind} sink takes no encoded rows`);
   const encodeBatch: NonNullable<RowSink['encodeBatch']> = bound;
@@ -197,24 +199,28 @@ function spoolFeed(o: WritePassOptions, spool: RowSpool): BatchFeed {
     // A spool that left the encodings to the stage can only send rows the stage committed.
     if (!spool.holdsRows && committed * o.batchSize < spool.rows) throw new IngestError('INTERNAL', 'the row spool holds no rows to write');
     const batcher = new SpooledBatcher(o.batchSize);
-    // Keys and labels per batch: one cipher call for the batch's data_ids.
+    // Keys and labels per batch: one cipher call for the batch's data_ids; the body built from them
+    // directly (no object per row).
     const cut = (last: boolean): Batch => {
-      const { rows, sources, labels, encoded } = batcher.take();
-      const dataIds = o.keys.assignMany(rows, sources);
-      const meta = dataIds.map((dataId, i): RowMeta => ({
-        data_id: dataId,
-        data_intent: plan.intent,
-        label: o.labels ? o.labels.encode(labels[i] ?? '') : null,
-      }));
+      const b = batcher.take();
+      const dataIds = o.keys.assignMany(b.rows, b.sources);
+      const body = backend.encodeRowsOf(
+        dataIds.length,
+        (i) => dataIds[i]!,
+        (i) => (labels ? labels.encode(b.labels[i] ?? '') : null),
+      );
       // A batch committed already (the stage, a resumed attempt) is only sent: its rows need no encoding.
-      const rowsOut = index < committed ? { count: encoded.length, firstDataId: dataIds[0] ?? '', payload: [] } : encodeBatch(dataIds, encoded);
-      return { index: index++, rows: [], encoded: rowsOut, meta, files: [], last };
+      const rowsOut = index < committed ? { count: dataIds.length, firstDataId: dataIds[0] ?? '', payload: [] } : encodeBatch(dataIds, b.encoded);
+      return { index: index++, rows: [], encoded: rowsOut, meta: [], body, files: [], last };
     };
-    const turnDue = turnCounter();
-    for await (const r of spool.read()) {
-      if (o.signal?.aborted) return;
-      if (turnDue()) await nextTurn();
-      if (batcher.add(r.row, r.dataIdSource, r.label, r.encoded)) yield cut(false);
+    for await (const chunk of spool.readChunks()) {
+      for (const r of chunk) {
+        if (o.signal?.aborted) return;
+        if (!batcher.add(r.row, r.dataIdSource, r.label, r.encoded)) continue;
+        yield cut(false);
+        // A turn of the event loop per batch: replies for the batches in flight do not wait for a whole chunk.
+        await nextTurn();
+      }
     }
     if (batcher.pending > 0 && !o.signal?.aborted) yield cut(true);
   }
@@ -258,12 +264,33 @@ const HELD_ROWS = 4;
 const COPY_CONCURRENCY = Math.max(2, availableParallelism());
 
 /**
+ * Request bodies of call 1 are at most this big when batches are sent together (a single batch
+ * larger than this is still sent, alone): well under the 2.5 MB a Django backend accepts by default.
+ */
+export const MAX_SEND_BYTES = 1024 * 1024;
+
+/** A batch taken in and not yet sent: its metadata body and where it is. */
+interface Outgoing {
+  readonly index: number;
+  readonly rows: number;
+  readonly body: EncodedRows;
+  /** Sent by the interrupted attempt this run continues: counted, not sent again. */
+  readonly alreadySent: boolean;
+  /** Its rows are committed. */
+  written: boolean;
+  resolve(): void;
+  reject(err: unknown): void;
+}
+
+/**
  * Batches leave in two ordered lanes: write (copy files, commit rows) and send (metadata to the
- * backend, then its progress mark). Batch k is sent only after it is committed and after batch
- * k-1 was sent; batch k+1 is written while batch k is being sent, and read while both are busy.
- * A bounded number of batches is held (HELD_ENCODED or HELD_ROWS), so memory is bounded and
- * MySQL's and the backend's pace reach the reader. Batches waiting for the write lane are committed
- * together, in one transaction. A failure stops both lanes (later batches are not written or sent).
+ * backend, then its progress mark). A batch is sent only after it is committed and after every
+ * earlier batch was sent and marked; batch k+1 is written while batch k is being sent, and read
+ * while both are busy. A bounded number of batches is held (HELD_ENCODED or HELD_ROWS), so memory
+ * is bounded and MySQL's and the backend's pace reach the reader. Batches waiting for a lane when
+ * it gets to them go together: committed in one transaction, or sent in one request (up to
+ * MAX_SEND_BYTES) followed by one mark for the last of them, so when the backend is the slower side
+ * fewer, larger requests catch up. A failure stops both lanes (later batches are not written or sent).
  */
 class BatchPipeline {
   private writing: Promise<void> = Promise.resolve();
@@ -271,6 +298,9 @@ class BatchPipeline {
   private readonly waiting: { batch: HeldBatch; resolve: () => void; reject: (err: unknown) => void }[] = [];
   private writerBusy = false;
   private sending: Promise<void> = Promise.resolve();
+  /** Batches taken in and not yet picked up by the send lane, in order. */
+  private readonly outgoing: Outgoing[] = [];
+  private senderBusy = false;
   private readonly unsent: Promise<void>[] = [];
   /** The first failure of either lane: once set, nothing new is written or sent. */
   failure: unknown = null;
@@ -294,37 +324,91 @@ class BatchPipeline {
   push(full: Batch): void {
     this.throwIfFailed();
     const { counters, resume } = this.o;
-    // The metadata as the one string it will be sent as: a batch held for a while then keeps no
-    // object per row (those would be promoted to the old generation and pile up there as garbage).
-    const body = this.o.backend.encodeRows(full.meta);
+    // The metadata as the bytes it will be sent as: a batch held for a while then keeps no object
+    // per row (those would be promoted to the old generation and pile up there as garbage).
+    const body = full.body ?? this.o.backend.encodeRows(full.meta);
     const batch: HeldBatch = { index: full.index, rows: full.rows, encoded: full.encoded, files: full.files };
     const n = sizeOf(batch);
     counters.processed += n;
-    const alreadySent = resume !== null && batch.index < resume.batchesSent;
     const written = new Promise<void>((resolve, reject) => this.waiting.push({ batch, resolve, reject }));
     if (!this.writerBusy) {
       this.writerBusy = true;
       this.writing = this.writeWaiting();
     }
-    // Settled, not raced: a batch is sent only after its own write and the previous send are both
-    // done, and a lane never finishes while the other still runs.
-    const sent = Promise.allSettled([this.sending, written]).then(async ([before, own]) => {
-      if (before.status === 'rejected') throw before.reason;
-      if (own.status === 'rejected') throw own.reason;
-      this.throwIfFailed();
-      if (!alreadySent) {
-        await this.o.backend.sendEncodedRows(body);
-        await this.o.sink.markProgress({ batchesSent: batch.index + 1 });
-      }
-      counters.sent += n;
+    const sent = new Promise<void>((resolve, reject) => {
+      const alreadySent = resume !== null && batch.index < resume.batchesSent;
+      const entry: Outgoing = { index: batch.index, rows: n, body, alreadySent, written: false, resolve, reject };
+      this.outgoing.push(entry);
+      written.then(
+        () => {
+          entry.written = true;
+          this.wakeSender();
+        },
+        (err: unknown) => {
+          this.failure ??= err;
+          this.wakeSender();
+        },
+      );
     });
-    const record = (err: unknown) => {
+    sent.catch((err: unknown) => {
       this.failure ??= err;
-    };
-    written.catch(record);
-    sent.catch(record);
-    this.sending = sent;
+    });
     this.unsent.push(sent);
+  }
+
+  private wakeSender(): void {
+    if (this.senderBusy) return;
+    this.senderBusy = true;
+    this.sending = this.sendReady();
+  }
+
+  /**
+   * The send lane: the committed batches at the head of the line, in order, go in one request
+   * (up to MAX_SEND_BYTES), then one mark records the last of them as sent. Never rejects.
+   */
+  private async sendReady(): Promise<void> {
+    const { counters } = this.o;
+    try {
+      for (;;) {
+        if (this.failure !== null) {
+          // Nothing is sent after a failure: whatever waits is given the failure.
+          for (const e of this.outgoing.splice(0)) e.reject(this.failure);
+          return;
+        }
+        const group = this.takeSendable();
+        if (group.length === 0) return;
+        try {
+          const fresh = group.filter((e) => !e.alreadySent);
+          if (fresh.length > 0) {
+            await this.o.backend.sendEncodedRows(joinEncodedRows(fresh.map((e) => e.body)));
+            await this.o.sink.markProgress({ batchesSent: fresh[fresh.length - 1]!.index + 1 });
+          }
+          for (const e of group) {
+            counters.sent += e.rows;
+            e.resolve();
+          }
+        } catch (err) {
+          this.failure ??= err;
+          for (const e of group) e.reject(err);
+        }
+      }
+    } finally {
+      this.senderBusy = false;
+    }
+  }
+
+  /** The committed batches at the head of the line, as many as fit one request (at least one). */
+  private takeSendable(): Outgoing[] {
+    const group: Outgoing[] = [];
+    let bytes = 0;
+    while (this.outgoing.length > 0 && this.outgoing[0]!.written) {
+      const next = this.outgoing[0]!;
+      const size = next.alreadySent ? 0 : next.body.bytes.length;
+      if (group.length > 0 && bytes + size > MAX_SEND_BYTES) break;
+      group.push(this.outgoing.shift()!);
+      bytes += size;
+    }
+    return group;
   }
 
   /**

@@ -2,7 +2,7 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { BackendClient, type RowMeta } from '../../src/backend/client.js';
+import { BackendClient, joinEncodedRows, type RowMeta } from '../../src/backend/client.js';
 import { DryRunTransport } from '../../src/backend/dry-run-transport.js';
 import { EgressLog, type EgressEntry } from '../../src/backend/egress-log.js';
 import { HttpTransport } from '../../src/backend/http-transport.js';
@@ -173,6 +173,27 @@ describe('BackendClient against the fake backend', () => {
       const expected = JSON.stringify(rows.map((r) => ({ data_id: r.data_id, data_intent: r.data_intent, label: r.label, is_sample: false, injestor_id: 'ing-"q"\\-\u2028' })));
       expect(client.encodeRows(rows).bytes.toString('utf8')).toBe(expected);
     }
+    // The accessor form, for rows of the client's intent, gives the same bytes.
+    const tests = many.filter((r) => r.data_intent === 'test');
+    const viaAccessors = client.encodeRowsOf(tests.length, (i) => tests[i]!.data_id, (i) => tests[i]!.label);
+    expect(viaAccessors.count).toBe(tests.length);
+    expect(viaAccessors.bytes.equals(client.encodeRows(tests).bytes)).toBe(true);
+    expect(() => client.encodeRowsOf(1, () => 'x', () => Number.NaN)).toThrow(IngestError);
+  });
+
+  it('joinEncodedRows makes one body of several: their rows in order, as sendRows would send them all at once', async () => {
+    const client = new BackendClient(transport, { table: 'j', ingestorId: 'ing-j', intent: 'train' });
+    const many: RowMeta[] = Array.from({ length: 25 }, (_, i) => ({ data_id: `id-${i}`, data_intent: 'train', label: i % 2 ? `c,${i}]` : i }));
+    const parts = [many.slice(0, 10), [], many.slice(10, 11), many.slice(11, 25)].map((r) => client.encodeRows(r));
+    const joined = joinEncodedRows(parts);
+    expect(joined.count).toBe(25);
+    expect(joined.bytes.toString('utf8')).toBe(client.encodeRows(many).bytes.toString('utf8'));
+    // One part is passed through; none is an empty array.
+    expect(joinEncodedRows([parts[0]!])).toBe(parts[0]);
+    expect(joinEncodedRows([])).toEqual({ count: 0, bytes: Buffer.from('[]') });
+    expect(() => joinEncodedRows([parts[0]!, { count: 1, bytes: Buffer.from('{"a":1}') }])).toThrow(IngestError);
+    await client.sendEncodedRows(joined);
+    expect(JSON.parse(fake.requests[0]!.rawBody)).toHaveLength(25);
   });
 
   it('encodes the table name in the path', async () => {

@@ -80,9 +80,14 @@ describe('never duplicate, lose or leak', () => {
     const file = await config(table);
     svc.backend.requests.length = 0;
     const first = spawnCli([], { env: env({ INGEST_CONFIG: file, ...extra }) });
-    let rowPosts = 0;
+    // Killed once about 30 % of the metadata has reached the backend (requests may carry several batches).
+    let rowsPosted = 0;
+    let kill = true;
     svc.backend.onRequest = async (rec) => {
-      if (isRowPost(table)(rec) && ++rowPosts === 30) {
+      if (!isRowPost(table)(rec)) return;
+      rowsPosted += (rec.body as unknown[]).length;
+      if (kill && rowsPosted >= ROWS * 0.3) {
+        kill = false;
         first.child.kill('SIGKILL');
         await first.done;
       }
@@ -214,9 +219,13 @@ describe('never duplicate, lose or leak', () => {
   it('a backend that keeps failing: non-zero exit, honest counters, never registered; a retry completes', async () => {
     const file = await config('down', 'big/small.csv');
     svc.backend.requests.length = 0;
-    let posts = 0;
+    // Every request that would carry rows past the 30th is refused (requests may carry several batches).
+    let rowsAccepted = 0;
     svc.backend.onRequest = (rec) => {
-      if (isRowPost('down')(rec) && ++posts >= 4) svc.backend.faults.failNext(1, 503);
+      if (!isRowPost('down')(rec)) return;
+      const n = (rec.body as unknown[]).length;
+      if (rowsAccepted + n > 30) svc.backend.faults.failNext(1, 503);
+      else rowsAccepted += n;
     };
     const r = await runCli([], { env: env({ INGEST_CONFIG: file, BATCH_SIZE: '10', BACKEND_RETRIES: '2' }) });
     svc.backend.onRequest = null;
@@ -224,13 +233,15 @@ describe('never duplicate, lose or leak', () => {
     expect(r.code).toBe(75);
     expect(r.stderr).toContain('BACKEND_FAILED');
     const banner = parseBanner(r.stdout);
-    // The 4th batch's metadata is refused; later batches may already be committed (the pipeline
-    // holds up to 8 unsent batches), but nothing after the failure is sent.
-    expect(banner).toMatchObject({ total: 95, sent: 30 });
+    // The metadata past the 30th row is refused; later batches may already be committed (the
+    // pipeline holds up to 8 unsent batches), but nothing after the failure is sent.
+    expect(banner).toMatchObject({ total: 95, sent: rowsAccepted });
+    expect(rowsAccepted % 10).toBe(0);
+    expect(rowsAccepted).toBeGreaterThanOrEqual(10);
     expect(banner['inserted']).toBe((await tableStats('down')).n);
-    expect(banner['inserted']).toBeGreaterThanOrEqual(40);
+    expect(banner['inserted']).toBeGreaterThan(rowsAccepted);
     expect(banner['inserted']).toBeLessThanOrEqual(95);
-    expect(accepted('down').size).toBe(30);
+    expect(accepted('down').size).toBe(rowsAccepted);
     expect(svc.backend.requests.filter((q) => q.path === '/dataset/')).toHaveLength(0);
     expect(svc.backend.requests.filter((q) => q.path.startsWith('/global_meta/') && !isRowPost('down')(q))).toHaveLength(0);
 

@@ -7,8 +7,9 @@ import type { BackendClient, EncodedRows, RowMeta } from '../../src/backend/clie
 import { dataIdAssigner } from '../../src/keys/data-id.js';
 import { createLogger } from '../../src/log/logger.js';
 import { newCounters } from '../../src/report/counters.js';
-import { writePass } from '../../src/run/write-pass.js';
-import type { OutRow, RowSink } from '../../src/sinks/types.js';
+import { MAX_SEND_BYTES, writePass } from '../../src/run/write-pass.js';
+import type { OutRow, PriorRun, RowSink } from '../../src/sinks/types.js';
+import type { Plan } from '../../src/config/types.js';
 import { tempFiles } from '../support/tmp.js';
 
 /** The write pass's two lanes, with a sink and a backend that record the order of events. */
@@ -38,16 +39,65 @@ function sink(events: string[], slowWrite: (batch: number) => number): RowSink {
   };
 }
 
-function backend(events: string[], failOn: number): BackendClient {
+/**
+ * A backend that records each request as `send <first row>-<last row> (<rows>)` (rows 1-based, in
+ * source order), optionally slow, padding each row's body so requests can be made large.
+ */
+function backend(events: string[], failOn: number, opts: { delayMs?: number; padBytes?: number; bodies?: number[] } = {}): BackendClient {
   let n = 0;
   return {
-    encodeRows: (meta: readonly RowMeta[]): EncodedRows => ({ count: meta.length, bytes: Buffer.from(JSON.stringify(meta)) }),
+    encodeRows: (meta: readonly RowMeta[]): EncodedRows => ({
+      count: meta.length,
+      bytes: Buffer.from(JSON.stringify(meta.map((m) => ({ ...m, pad: 'p'.repeat(opts.padBytes ?? 0) })))),
+    }),
     sendEncodedRows: async (rows: EncodedRows) => {
       const k = n++;
-      events.push(`send ${k} (${rows.count})`);
+      const got = JSON.parse(rows.bytes.toString('utf8')) as RowMeta[];
+      expect(got).toHaveLength(rows.count);
+      opts.bodies?.push(rows.bytes.length);
+      const at = got.map((m) => rowOf.get(m.data_id));
+      events.push(`send ${at[0]}-${at[at.length - 1]} (${rows.count})`);
+      if (opts.delayMs) await sleep(opts.delayMs);
       if (k === failOn) throw new IngestError('BACKEND_AUTH', 'refused');
     },
   } as unknown as BackendClient;
+}
+
+const keysFor = () => dataIdAssigner({ strategy: 'uuid' } as Plan['dataId'], { salt: 's', configHash: 'c', scope: { source: 'h' } });
+/** data_id → row number, for the keys every test uses. */
+const rowOf = new Map(Array.from({ length: 200 }, (_, i) => [keysFor().assign(i + 1, null), i + 1] as const));
+
+/** The requests in order: first row, last row, rows. */
+const sendsOf = (events: readonly string[]) =>
+  events.filter((e) => e.startsWith('send')).map((e) => {
+    const [, range, rows] = /^send (\S+) \((\d+)\)$/.exec(e)!;
+    const [first, last] = range!.split('-').map(Number);
+    return { first: first!, last: last!, rows: Number(rows), at: events.indexOf(e) };
+  });
+
+/**
+ * The send lane's rules, whatever the grouping: every row sent once, in order; a request only
+ * after every batch in it was committed and after the previous request's mark; one mark per
+ * request, at its last batch.
+ */
+function expectOrderedSends(events: readonly string[], rows: number, batchSize: number) {
+  const sends = sendsOf(events);
+  let next = 1;
+  for (const [i, s] of sends.entries()) {
+    expect(s.first).toBe(next);
+    expect(s.last - s.first + 1).toBe(s.rows);
+    expect(s.rows % batchSize === 0 || s.last === rows).toBe(true);
+    next = s.last + 1;
+    const lastBatch = Math.ceil(s.last / batchSize) - 1;
+    const committed = events.findIndex((e) => /^write \d+ done/.test(e) && Number(e.split(' ')[1]) >= lastBatch);
+    expect(committed).toBeGreaterThanOrEqual(0);
+    expect(s.at).toBeGreaterThan(committed);
+    const mark = events.indexOf(`mark {"batchesSent":${lastBatch + 1}}`);
+    expect(mark).toBeGreaterThan(s.at);
+    if (i + 1 < sends.length) expect(sends[i + 1]!.at).toBeGreaterThan(mark);
+  }
+  expect(next).toBe(rows + 1);
+  expect(events.filter((e) => e.startsWith('mark'))).toHaveLength(sends.length);
 }
 
 describe('write pass lanes', () => {
@@ -55,20 +105,12 @@ describe('write pass lanes', () => {
     const { plan, events } = await setup(30);
     const counters = { ...newCounters(), total: 30 };
     await writePass({
-      plan, sink: sink(events, () => 5), backend: backend(events, -1), keys: dataIdAssigner(plan.dataId, { salt: 's', configHash: 'c', scope: { source: 'h' } }),
+      plan, sink: sink(events, () => 5), backend: backend(events, -1), keys: keysFor(),
       labels: null, counters, logger: createLogger({ level: 'silent' }), batchSize: 10, resume: null,
     });
-    const at = (e: string) => events.indexOf(e);
-    // Where batch k was committed: the first write whose last batch is k or later.
-    const committedAt = (k: number) => events.findIndex((e) => /^write \d+ done/.test(e) && Number(e.split(' ')[1]) >= k);
     const written = events.filter((e) => /^write \d+ done/.test(e)).map((e) => Number(e.split(' ')[3]));
     expect(written.reduce((a, b) => a + b, 0)).toBe(30);
-    for (const k of [0, 1, 2]) {
-      expect(committedAt(k)).toBeGreaterThanOrEqual(0);
-      expect(at(`send ${k} (10)`)).toBeGreaterThan(committedAt(k));
-      expect(at(`mark {"batchesSent":${k + 1}}`)).toBeGreaterThan(at(`send ${k} (10)`));
-    }
-    expect(at('send 1 (10)')).toBeGreaterThan(at('mark {"batchesSent":1}'));
+    expectOrderedSends(events, 30, 10);
     expect(counters).toMatchObject({ processed: 30, inserted: 30, sent: 30 });
   });
 
@@ -76,14 +118,15 @@ describe('write pass lanes', () => {
     const { plan, events } = await setup(50);
     const counters = { ...newCounters(), total: 50 };
     const err = await writePass({
-      plan, sink: sink(events, (b) => (b === 1 ? 60 : 1)), backend: backend(events, 0), keys: dataIdAssigner(plan.dataId, { salt: 's', configHash: 'c', scope: { source: 'h' } }),
+      plan, sink: sink(events, (b) => (b === 1 ? 60 : 1)), backend: backend(events, 0), keys: keysFor(),
       labels: null, counters, logger: createLogger({ level: 'silent' }), batchSize: 10, resume: null,
     }).catch((e: unknown) => e);
     expect((err as IngestError).code).toBe('BACKEND_AUTH');
     const settledAt = events.length;
     await sleep(100);
     expect(events.length).toBe(settledAt);
-    expect(events).not.toContain('send 1 (10)');
+    expect(sendsOf(events)).toHaveLength(1);
+    expect(events.filter((e) => e.startsWith('mark'))).toEqual([]);
     expect(events.filter((e) => e.startsWith('write') && e.endsWith('start')).length).toBeLessThanOrEqual(2);
     expect(counters.sent).toBe(0);
     const written = events.filter((e) => /^write \d+ done/.test(e)).map((e) => Number(e.split(' ')[3]));
@@ -94,7 +137,7 @@ describe('write pass lanes', () => {
     const { plan, events } = await setup(60);
     const counters = { ...newCounters(), total: 60 };
     await writePass({
-      plan, sink: sink(events, (b) => (b === 0 ? 80 : 1)), backend: backend(events, -1), keys: dataIdAssigner(plan.dataId, { salt: 's', configHash: 'c', scope: { source: 'h' } }),
+      plan, sink: sink(events, (b) => (b === 0 ? 80 : 1)), backend: backend(events, -1), keys: keysFor(),
       labels: null, counters, logger: createLogger({ level: 'silent' }), batchSize: 10, resume: null,
     });
     const writes = events.filter((e) => /^write \d+ done/.test(e)).map((e) => ({ last: Number(e.split(' ')[1]), rows: Number(e.split(' ')[3]) }));
@@ -105,6 +148,65 @@ describe('write pass lanes', () => {
     expect(writes.reduce((a, w) => a + w.rows, 0)).toBe(60);
     expect(writes[writes.length - 1]!.last).toBe(5);
     expect(counters).toMatchObject({ processed: 60, inserted: 60, sent: 60 });
-    expect(events.filter((e) => e.startsWith('send'))).toEqual([0, 1, 2, 3, 4, 5].map((k) => `send ${k} (10)`));
+    expectOrderedSends(events, 60, 10);
+  });
+
+  it('batches committed while the backend is busy leave together: one request and one mark for several batches', async () => {
+    const { plan, events } = await setup(95);
+    const counters = { ...newCounters(), total: 95 };
+    await writePass({
+      plan, sink: sink(events, () => 0), backend: backend(events, -1, { delayMs: 40 }), keys: keysFor(),
+      labels: null, counters, logger: createLogger({ level: 'silent' }), batchSize: 10, resume: null,
+    });
+    const sends = sendsOf(events);
+    // The first batch leaves alone (nothing else is committed yet); the ones committed during its request together.
+    expect(sends[0]).toMatchObject({ first: 1, last: 10 });
+    expect(sends.length).toBeLessThan(10);
+    expect(Math.max(...sends.map((x) => x.rows))).toBeGreaterThan(10);
+    expectOrderedSends(events, 95, 10);
+    expect(counters).toMatchObject({ processed: 95, inserted: 95, sent: 95 });
+  });
+
+  it(`a request carries at most MAX_SEND_BYTES (${MAX_SEND_BYTES}) unless one batch alone is larger`, async () => {
+    const { plan, events } = await setup(200);
+    const counters = { ...newCounters(), total: 200 };
+    const bodies: number[] = [];
+    // 10 rows of ~35 KB: ~350 KB per batch, so at most 2 batches fit one request.
+    await writePass({
+      plan, sink: sink(events, () => 0), backend: backend(events, -1, { delayMs: 30, padBytes: 35_000, bodies }), keys: keysFor(),
+      labels: null, counters, logger: createLogger({ level: 'silent' }), batchSize: 10, resume: null,
+    });
+    expectOrderedSends(events, 200, 10);
+    expect(Math.max(...bodies)).toBeLessThanOrEqual(MAX_SEND_BYTES);
+    expect(sendsOf(events).some((x) => x.rows > 10)).toBe(true);
+
+    // A batch larger than the limit on its own still leaves, alone.
+    const big = await setup(30);
+    const bigBodies: number[] = [];
+    await writePass({
+      plan: big.plan, sink: sink(big.events, () => 0), backend: backend(big.events, -1, { delayMs: 10, padBytes: 120_000, bodies: bigBodies }), keys: keysFor(),
+      labels: null, counters: { ...newCounters(), total: 30 }, logger: createLogger({ level: 'silent' }), batchSize: 10, resume: null,
+    });
+    expect(sendsOf(big.events).map((x) => x.rows)).toEqual([10, 10, 10]);
+    expect(Math.min(...bigBodies)).toBeGreaterThan(MAX_SEND_BYTES);
+    expectOrderedSends(big.events, 30, 10);
+  });
+
+  it('a resumed run sends only the batches its interrupted attempt did not send, marks continuing from there', async () => {
+    const { plan, events } = await setup(60);
+    const counters = { ...newCounters(), total: 60 };
+    const resume = { batchesCommitted: 6, batchesSent: 3 } as PriorRun;
+    await writePass({
+      plan, sink: sink(events, () => 0), backend: backend(events, -1, { delayMs: 20 }), keys: keysFor(),
+      labels: null, counters, logger: createLogger({ level: 'silent' }), batchSize: 10, resume,
+    });
+    const sends = sendsOf(events);
+    expect(sends[0]!.first).toBe(31);
+    expect(sends.reduce((a, x) => a + x.rows, 0)).toBe(30);
+    expect(events.filter((e) => e.startsWith('write'))).toEqual([]);
+    const marks = events.filter((e) => e.startsWith('mark')).map((e) => (JSON.parse(e.slice(5)) as { batchesSent: number }).batchesSent);
+    expect(marks[marks.length - 1]).toBe(6);
+    expect(marks.every((m, i) => m > 3 && (i === 0 || m > marks[i - 1]!))).toBe(true);
+    expect(counters).toMatchObject({ processed: 60, inserted: 60, sent: 60 });
   });
 });

@@ -322,15 +322,22 @@ function sentRows(r: Run): MetaRow[] {
     .flatMap((q) => q.body as MetaRow[]);
 }
 
-/** The backend traffic with every data_id left out (they differ by the per-table salt). */
+/**
+ * The backend traffic with every data_id left out (they differ by the per-table salt), and
+ * consecutive row requests as one (how many batches leave per request depends on timing).
+ */
 function traffic(r: Run): unknown[] {
-  return r.requests.map((q) => ({
-    method: q.method,
-    path: q.path,
-    query: q.query,
-    status: q.status,
-    body: Array.isArray(q.body) ? q.body.map((row) => ({ ...(row as object), data_id: undefined })) : q.body,
-  }));
+  const out: { method: string; path: string; query: unknown; status: unknown; body: unknown }[] = [];
+  for (const q of r.requests) {
+    const body = Array.isArray(q.body) ? q.body.map((row) => ({ ...(row as object), data_id: undefined })) : q.body;
+    const before = out[out.length - 1];
+    if (before && Array.isArray(before.body) && Array.isArray(body) && before.path === q.path && before.status === q.status) {
+      before.body.push(...body);
+      continue;
+    }
+    out.push({ method: q.method, path: q.path, query: q.query, status: q.status, body });
+  }
+  return out;
 }
 
 /**
