@@ -1,4 +1,3 @@
-import { createHash } from 'node:crypto';
 import { availableParallelism } from 'node:os';
 import type { Logger } from 'pino';
 import { IngestError } from '../errors.js';
@@ -8,19 +7,17 @@ import { checkDestinationEmpty } from '../files/destination.js';
 import { RecordChecker } from '../records/record-checker.js';
 import { SequenceChecks } from '../records/sequence-checks.js';
 import { openRecords } from './open-records.js';
-import type { OpenedSource, RawCell, RawRecord } from '../sources/types.js';
+import type { OpenedSource, RawRecord } from '../sources/types.js';
 import type { LoadedProcessor } from '../plugins/load-processors.js';
 import { Progress } from '../log/progress.js';
 import { LabelValues } from './label-values.js';
 import { TaskWindow } from './task-window.js';
+import { SourceFingerprint, type FingerprintKind } from './source-fingerprint.js';
 import type { RowSpool } from './row-spool.js';
 import type { FileStage } from '../files/file-stage.js';
 
 /** File checks in flight, each with its stage copy: the copies (and, on network disks, the reads) run on libuv's thread pool; a few per core keep it busy. */
 const CHECK_CONCURRENCY = Math.max(4, availableParallelism() * 2);
-
-/** Characters of record keys gathered before one fingerprint update. */
-const FINGERPRINT_CHUNK_CHARS = 64 * 1024;
 
 /** Errors kept for the report; counting goes on past it. */
 export const MAX_REPORTED_ERRORS = 100;
@@ -40,8 +37,10 @@ export interface CheckResult {
   readonly labelWeight: number;
   /** Distinct files referenced. */
   readonly files: number;
-  /** sha256 over every record's row number and cells: a resumed run must see the same data. */
+  /** The source's fingerprint (SourceFingerprint): a resumed run must see the same data. */
   readonly sourceHash: string;
+  /** What `sourceHash` was taken over. */
+  readonly sourceHashKind: FingerprintKind;
   /** Row numbers of records that failed a check (quarantine), up to MAX_TRACKED_INVALID_ROWS. */
   readonly invalidRows: ReadonlySet<number>;
   /** Problems of those rows for the quarantine file: where and what, never the value. */
@@ -71,6 +70,11 @@ export interface CheckPassOptions {
   spool?: RowSpool;
   /** Copies every valid record's files ahead of the write pass (categories with files, fresh runs). */
   stage?: FileStage;
+  /**
+   * The fingerprint's kind: a resumed run's must be its interrupted run's. Default: `bytes`, or
+   * `cells` when the plan has record processors.
+   */
+  fingerprint?: FingerprintKind;
 }
 
 /**
@@ -105,25 +109,20 @@ export async function checkPass(plan: Plan, options: CheckPassOptions): Promise<
   if (spool && files) throw new IngestError('INTERNAL', 'the row spool is for categories without files');
 
   if (!options.resuming) await checkDestinationEmpty(plan.destination);
-  const fingerprint = createHash('sha256');
+  const fingerprint = new SourceFingerprint(options.fingerprint ?? (plan.processors.length > 0 ? 'cells' : 'bytes'));
   await files?.open();
   report((await files?.checkDataset?.()) ?? []);
-  const source = await openRecords(plan, checker.wanted, 'check', options.processors);
+  const onBytes = fingerprint.kind === 'bytes' ? fingerprint.addBytes : undefined;
+  const source = await openRecords(plan, checker.wanted, 'check', options.processors, onBytes);
   let total = 0;
   let valid = 0;
-  let keys = '';
   try {
     for await (const batch of batchesOf(source)) {
       for (const record of batch) {
         if (options.signal?.aborted) throw new IngestError('INTERRUPTED', 'interrupted during the check pass');
         total++;
         progress.update(total);
-        // The fingerprint takes the records' keys in chunks: one hash call per ~64 KiB, not per record.
-        keys += cellsKey(record.cells);
-        if (keys.length >= FINGERPRINT_CHUNK_CHARS) {
-          fingerprint.update(keys);
-          keys = '';
-        }
+        fingerprint.addRecord(record.cells);
         const cells = checker.check(record);
         if (Array.isArray(cells)) {
           report(cells);
@@ -154,7 +153,6 @@ export async function checkPass(plan: Plan, options: CheckPassOptions): Promise<
         if (full) await full;
       }
     }
-    fingerprint.update(keys);
     await window.drain();
     await spool?.finish();
     for (const warning of (await files?.afterCheck?.()) ?? []) options.logger.warn(warning);
@@ -177,7 +175,8 @@ export async function checkPass(plan: Plan, options: CheckPassOptions): Promise<
     labelWeight: labels?.weight ?? 1,
     files: distinctFiles.size,
     // The rows left out are part of what a resumed run must see again: batches are cut after them.
-    sourceHash: fingerprint.update(JSON.stringify([...invalidRows].sort((a, b) => a - b))).digest('hex'),
+    sourceHash: fingerprint.digest(invalidRows),
+    sourceHashKind: fingerprint.kind,
     invalidRows,
     quarantine: quarantine.sort((a, b) => a.row - b.row),
   };
@@ -204,18 +203,4 @@ async function* batchesOf(source: OpenedSource): AsyncGenerator<readonly RawReco
     return;
   }
   for await (const record of source.records) yield [record];
-}
-
-/**
- * An unambiguous text of a record's cells for the source fingerprint: each cell as its type, its
- * length and its text, so no two different records (nor `1` and `"1"`, nor null and "") collide.
- */
-function cellsKey(cells: readonly RawCell[]): string {
-  let key = '';
-  for (const c of cells) {
-    if (typeof c === 'string') key += `s${c.length}:${c}`;
-    else if (c === null || c === undefined) key += 'n;';
-    else key += `${typeof c === 'number' ? 'd' : 'b'}${String(c)};`;
-  }
-  return key + '\n';
 }

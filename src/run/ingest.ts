@@ -135,6 +135,8 @@ export async function ingest(o: IngestOptions): Promise<IngestResult> {
       signal: o.signal,
       tty: o.tty,
       resuming: prior !== null,
+      // Compared with the interrupted run's fingerprint: taken the same way.
+      fingerprint: prior?.sourceHash ? prior.sourceHashKind : undefined,
       processors,
       spool: spool ?? undefined,
       stage: stage ?? undefined,
@@ -179,6 +181,7 @@ export async function ingest(o: IngestOptions): Promise<IngestResult> {
       startedAt: new Date(),
       batchSize,
       sourceHash: check.sourceHash,
+      sourceHashKind: check.sourceHashKind,
       resume: prior,
       staged: stagedBatches !== null ? { batches: stagedBatches } : null,
     });

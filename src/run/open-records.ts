@@ -13,8 +13,10 @@ export async function openRecords(
   wanted: readonly string[],
   pass: 'check' | 'write',
   processors?: readonly LoadedProcessor[],
+  /** Given every chunk of the source file's bytes as it is read (the source fingerprint). */
+  onBytes?: (chunk: Buffer) => void,
 ): Promise<OpenedSource> {
-  const source = await openSource(plan.source, wanted);
+  const source = await openSource(plan.source, wanted, onBytes);
   if (plan.processors.length === 0) return source;
   const loaded = processors ?? (await loadProcessors(plan));
   return {

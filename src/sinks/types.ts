@@ -1,3 +1,4 @@
+import type { FingerprintKind } from '../run/source-fingerprint.js';
 import type { CellValue } from '../records/cast.js';
 import type { Counters } from '../report/counters.js';
 
@@ -40,8 +41,10 @@ export interface RunInfo {
   readonly startedAt: Date;
   /** Rows per batch: a resumed run must cut the source into the same batches. */
   readonly batchSize: number;
-  /** Fingerprint of the source records (check pass), so a resume never mixes two versions of the data. */
+  /** Fingerprint of the source (check pass), so a resume never mixes two versions of the data. */
   readonly sourceHash: string;
+  /** What the fingerprint was taken over (see FingerprintKind). */
+  readonly sourceHashKind: FingerprintKind;
   /** The interrupted run this one continues, if any. */
   readonly resume: PriorRun | null;
   /**
@@ -63,6 +66,8 @@ export interface PriorRun {
   readonly status: string;
   readonly batchSize: number;
   readonly sourceHash: string | null;
+  /** What `sourceHash` was taken over: `cells` for runs recorded by earlier versions. */
+  readonly sourceHashKind: FingerprintKind;
   /** Batches whose rows are committed (atomically with this counter). */
   readonly batchesCommitted: number;
   /** Batches whose metadata the backend accepted. */

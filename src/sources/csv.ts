@@ -17,11 +17,13 @@ export const MAX_CSV_RECORD_CHARS = 64 * 1024 * 1024;
  * split trivially (no quote character, one line ending) takes the fast path of plain-csv.ts; from
  * the first line that needs it, csv-parse reads the rest.
  */
-export async function openCsv(plan: SourcePlan, wanted: readonly string[]): Promise<OpenedSource> {
+export async function openCsv(plan: SourcePlan, wanted: readonly string[], onBytes?: (chunk: Buffer) => void): Promise<OpenedSource> {
   const file = plan.configured;
   const input = createReadStream(plan.path);
   const decoder = new Utf8Decoder(file);
   input.on('error', (err) => decoder.destroy(toSourceError(err, file)));
+  // No encoding is set on the stream: its chunks are Buffers.
+  if (onBytes) input.on('data', (chunk) => onBytes(chunk as Buffer));
   input.pipe(decoder);
   const batches = csvRecords(decoder, plan, file)[Symbol.asyncIterator]();
   const close = async (): Promise<void> => {

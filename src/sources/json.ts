@@ -10,9 +10,11 @@ import { columnIndexes } from './header.js';
  * Streams a JSON array of flat objects (or one object) as records whose cells follow `wanted`.
  * Nested values (objects, arrays) are passed on as their JSON text.
  */
-export async function openJson(plan: SourcePlan, wanted: readonly string[]): Promise<OpenedSource> {
+export async function openJson(plan: SourcePlan, wanted: readonly string[], onBytes?: (chunk: Buffer) => void): Promise<OpenedSource> {
   const file = plan.configured;
   const input = createReadStream(plan.path);
+  // No encoding is set on the stream: its chunks are Buffers.
+  if (onBytes) input.on('data', (chunk) => onBytes(chunk as Buffer));
   const text = input.pipe(new Utf8Decoder(file));
   input.on('error', (err) => text.destroy(err));
   const elements = splitElements(text as AsyncIterable<string>, file);

@@ -9,6 +9,7 @@ import { BackendClient } from '../../src/backend/client.js';
 import { HttpTransport } from '../../src/backend/http-transport.js';
 import { createLogger } from '../../src/log/logger.js';
 import { ingest } from '../../src/run/ingest.js';
+import { checkPass } from '../../src/run/check-pass.js';
 import { dataIdAssigner } from '../../src/keys/data-id.js';
 import { MysqlSink } from '../../src/sinks/mysql/mysql-sink.js';
 import type { OutRow } from '../../src/sinks/types.js';
@@ -127,10 +128,14 @@ describe('resuming a run recorded by an earlier version', () => {
     expect(accepted % 10).toBe(0);
     expect(accepted).toBeGreaterThanOrEqual(10);
 
-    // Make it a run of the earlier version: no id_scope, and the ids it would have given (v1: bound to the source).
+    // Make it a run of the earlier version: no id_scope, its fingerprint over the records' cells
+    // (no source_hash_kind), and the ids it would have given (v1: bound to that fingerprint).
+    expect(first.check!.sourceHashKind).toBe('bytes');
+    const cellsHash = (await checkPass(plan, { logger: createLogger({ level: 'silent' }), resuming: true, fingerprint: 'cells' })).sourceHash;
+    expect(cellsHash).not.toBe(first.check!.sourceHash);
     const [meta] = await db.query<{ salt: string }>(`SELECT salt FROM tracebloc_ingest_meta WHERE table_name = 'legacy_rows'`);
-    const v1 = dataIdAssigner(plan.dataId, { salt: meta!.salt, configHash: plan.configHash, scope: { source: first.check!.sourceHash } });
-    await db.query(`UPDATE tracebloc_ingest_runs SET id_scope = NULL WHERE ingestor_id = 'legacy-run'`);
+    const v1 = dataIdAssigner(plan.dataId, { salt: meta!.salt, configHash: plan.configHash, scope: { source: cellsHash } });
+    await db.query(`UPDATE tracebloc_ingest_runs SET id_scope = NULL, source_hash_kind = NULL, source_hash = ? WHERE ingestor_id = 'legacy-run'`, [cellsHash]);
     const rows = await db.query<{ id: number }>('SELECT id FROM legacy_rows ORDER BY id');
     for (const [i, r] of rows.entries()) await db.query('UPDATE legacy_rows SET data_id = ? WHERE id = ?', [v1.assign(i + 1, null), r.id]);
 
@@ -139,6 +144,8 @@ describe('resuming a run recorded by an earlier version', () => {
     expect(second.error?.describe() ?? null).toBeNull();
     expect(second.status).toBe('succeeded');
     expect(second.ingestorId).toBe('legacy-run');
+    expect(second.check!.sourceHashKind).toBe('cells');
+    expect(second.check!.sourceHash).toBe(cellsHash);
     const sent = backend.requests
       .filter((q) => q.path === '/global_meta/legacy_rows/' && q.status !== undefined && q.status < 300)
       .flatMap((q) => (q.body as Array<{ data_id: string }>).map((e) => e.data_id));

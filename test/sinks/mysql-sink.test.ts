@@ -30,7 +30,7 @@ label:
 let db: TestDatabase;
 let settings: MysqlSettings;
 const plan = resolvePlan(validateConfig(yaml, 'i.yaml').config, { configPath: 'i.yaml', configText: yaml, storageRoot: '/tmp' });
-const run = { ingestorId: 'run-1', correlationId: 'corr-1', startedAt: new Date(), batchSize: 2, sourceHash: 'f'.repeat(64), resume: null };
+const run = { ingestorId: 'run-1', correlationId: 'corr-1', startedAt: new Date(), batchSize: 2, sourceHash: 'f'.repeat(64), sourceHashKind: 'bytes' as const, resume: null };
 const identity = { configHash: plan.configHash, correlationId: 'corr-1' };
 
 function row(i: number): OutRow {
@@ -120,7 +120,7 @@ describe('MysqlSink', () => {
     const prior = await sink.preflight(identity);
     await sink.close();
     expect(prior).toEqual({
-      ingestorId: 'run-1', status: 'succeeded', batchSize: 2, sourceHash: 'f'.repeat(64),
+      ingestorId: 'run-1', status: 'succeeded', batchSize: 2, sourceHash: 'f'.repeat(64), sourceHashKind: 'bytes',
       batchesCommitted: 2, batchesSent: 2, registered: true, rows: 3, idScope: 'run',
     });
   });
@@ -134,6 +134,20 @@ describe('MysqlSink', () => {
       expect(prior?.idScope).toBe('source');
     } finally {
       await db.query(`UPDATE \`${settings.database}\`.tracebloc_ingest_runs SET id_scope = 'run' WHERE ingestor_id = 'run-1'`);
+    }
+  });
+
+  it('reads a run recorded by an earlier version (no source_hash_kind) as fingerprinted over its cells', async () => {
+    const [recorded] = await db.query<{ kind: string | null }>(`SELECT source_hash_kind AS kind FROM \`${settings.database}\`.tracebloc_ingest_runs WHERE ingestor_id = 'run-1'`);
+    expect(recorded!.kind).toBe('bytes');
+    await db.query(`UPDATE \`${settings.database}\`.tracebloc_ingest_runs SET source_hash_kind = NULL WHERE ingestor_id = 'run-1'`);
+    try {
+      const sink = new MysqlSink(plan, settings);
+      const prior = await sink.preflight(identity);
+      await sink.close();
+      expect(prior?.sourceHashKind).toBe('cells');
+    } finally {
+      await db.query(`UPDATE \`${settings.database}\`.tracebloc_ingest_runs SET source_hash_kind = 'bytes' WHERE ingestor_id = 'run-1'`);
     }
   });
 

@@ -97,6 +97,8 @@ export const RUNS_TABLE_COLUMNS: ReadonlyArray<readonly [string, string]> = [
   ['registered_at', 'DATETIME(3) NULL'],
   // 'run': data_ids keyed by the run's id; NULL (runs recorded by earlier versions): by source_hash.
   ['id_scope', 'VARCHAR(16) NULL'],
+  // What source_hash was taken over: 'bytes' (the source file); NULL (earlier versions): its records' cells.
+  ['source_hash_kind', 'VARCHAR(16) NULL'],
 ];
 
 export const META_TABLE_SQL = `CREATE TABLE IF NOT EXISTS ${quoteId(META_TABLE)} (

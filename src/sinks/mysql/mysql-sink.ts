@@ -308,8 +308,8 @@ export class MysqlSink implements RowSink {
   private async insertRunRecord(conn: Connection, run: RunInfo, batchesCommitted: number): Promise<void> {
     await conn.query(
       `INSERT INTO ${quoteId(RUNS_TABLE)}
-         (ingestor_id, table_name, task, started_at, status, correlation_id, config_hash, batch_size, source_hash, batches_committed, id_scope)
-       VALUES (?, ?, ?, ?, 'running', ?, ?, ?, ?, ?, 'run')`,
+         (ingestor_id, table_name, task, started_at, status, correlation_id, config_hash, batch_size, source_hash, source_hash_kind, batches_committed, id_scope)
+       VALUES (?, ?, ?, ?, 'running', ?, ?, ?, ?, ?, ?, 'run')`,
       [
         run.ingestorId,
         this.plan.table,
@@ -319,6 +319,7 @@ export class MysqlSink implements RowSink {
         this.plan.configHash,
         run.batchSize,
         run.sourceHash,
+        run.sourceHashKind === 'cells' ? null : run.sourceHashKind,
         batchesCommitted,
       ],
     );
@@ -609,6 +610,7 @@ export class MysqlSink implements RowSink {
         status: String(r['status'] ?? 'unknown'),
         batchSize: Number(r['batch_size'] ?? 0),
         sourceHash: text(r['source_hash']),
+        sourceHashKind: r['source_hash_kind'] === 'bytes' ? 'bytes' : 'cells',
         batchesCommitted: Number(r['batches_committed'] ?? 0),
         batchesSent: Number(r['batches_sent'] ?? 0),
         registered: r['registered_at'] !== null && r['registered_at'] !== undefined,
