@@ -224,7 +224,8 @@ function spoolFeed(o: WritePassOptions, spool: RowSpool): BatchFeed {
     }
     if (batcher.pending > 0 && !o.signal?.aborted) yield cut(true);
   }
-  return { batches: batches(), files: null, copies: false, held: HELD_ENCODED, close: async () => undefined };
+  const sendOnly = committed * o.batchSize >= spool.rows;
+  return { batches: batches(), files: null, copies: false, held: sendOnly ? HELD_SEND_ONLY : HELD_ENCODED, close: async () => undefined };
 }
 
 /** The leading batches already committed (by the sink's stage at `open`, or by an interrupted attempt): only sent. */
@@ -257,6 +258,12 @@ const nextTurn = (): Promise<void> => new Promise((resolve) => setImmediate(reso
  * same time at 1M rows) but keeps buffers alive past the young generation (16: +10–20 MB peak RSS).
  */
 const HELD_ENCODED = 8;
+/**
+ * Batches committed already (the check pass's stage), held only as their metadata body (≈ 125 KB per
+ * 1,000 rows): room for the reader to fill the next request (MAX_SEND_BYTES, ≈ 8 such batches) while
+ * one is in flight, instead of waiting for it.
+ */
+const HELD_SEND_ONLY = 24;
 /** Batches of row objects and file references (the source read again): objects per row, so fewer. */
 const HELD_ROWS = 4;
 
