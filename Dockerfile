@@ -30,4 +30,6 @@ COPY --from=build --chown=0:0 /app/schemas ./schemas
 USER 65534:65534
 # Node is PID 1: the entrypoint installs its own SIGTERM/SIGINT handlers (stop after the batch in
 # flight, release the table lock, print the banner, exit 130; a second signal exits at once).
-ENTRYPOINT ["node", "/app/dist/cli/main.js"]
+# A young generation of 8 MB semi-spaces instead of 16: peak RSS -20-35 MB at the same speed
+# (BENCHMARKS.md; npm run bench runs the CLI with these flags).
+ENTRYPOINT ["node", "--max-semi-space-size=8", "/app/dist/cli/main.js"]

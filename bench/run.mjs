@@ -2,7 +2,7 @@
 // `npm run bench`: the ingestor's benchmark suite (issue 5, part 1).
 //
 // For each workload: deterministic dataset (cached in bench/.data/), the machine's limit measured on
-// the same rows/files, then the real built CLI (`node dist/cli/main.js run …`) against the
+// the same rows/files, then the real built CLI (`node <ENTRYPOINT flags> dist/cli/main.js run …`) against the
 // machine's MariaDB (fresh database) and a loopback backend (fresh port). One JSON line per
 // workload on stdout; progress on stderr.
 //
@@ -22,10 +22,13 @@ import sharp from 'sharp';
 import { startBackend } from './lib/backend.mjs';
 import { ensureImages, ensureTabular, TABULAR_COLUMNS } from './lib/datasets.mjs';
 import { imageLimit, loadDataLimit } from './lib/limits.mjs';
+import { imageNodeFlags } from './lib/image-node-flags.mjs';
 import { cpuSecondsOf, findMysqld, GNU_TIME, machineBusySeconds, runMeasured, running, waitQuiet } from './lib/measure.mjs';
 
 const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const CLI = path.join(REPO, 'dist', 'cli', 'main.js');
+/** The CLI runs with the node flags the image's ENTRYPOINT gives it. */
+const IMAGE_NODE_FLAGS = imageNodeFlags(REPO);
 const DATA = path.join(REPO, 'bench', '.data');
 const TOKEN = 'bench';
 
@@ -48,7 +51,8 @@ const USAGE = `Usage: node bench/run.mjs [options]   (npm run bench builds first
   -h, --help    this text
 
 Env: BENCH_MYSQL_HOST/BENCH_MYSQL_PORT/BENCH_DB_USER/BENCH_DB_PASSWORD (default 127.0.0.1:3306 root, empty);
-     BENCH_NODE_ARGS: extra node flags for the CLI child, e.g. "--max-semi-space-size=4".`;
+     BENCH_NODE_ARGS: extra node flags for the CLI child (after those of the Dockerfile's ENTRYPOINT,
+     which the CLI always runs with), e.g. "--max-semi-space-size=4".`;
 
 const { values: opts } = parseArgs({
   options: {
@@ -282,7 +286,8 @@ async function runCli(w, yaml, run, database) {
     ...(process.env['BENCH_BATCH_SIZE'] ? { BATCH_SIZE: process.env['BENCH_BATCH_SIZE'] } : {}),
     ...(process.env['BENCH_MYSQL_WRITE_METHOD'] ? { MYSQL_WRITE_METHOD: process.env['BENCH_MYSQL_WRITE_METHOD'] } : {}),
   };
-  const nodeArgs = (process.env['BENCH_NODE_ARGS'] ?? '').split(' ').filter(Boolean);
+  // The node flags of the image's ENTRYPOINT, then any extra ones.
+  const nodeArgs = [...IMAGE_NODE_FLAGS, ...(process.env['BENCH_NODE_ARGS'] ?? '').split(' ').filter(Boolean)];
   let profileDir = null;
   if (opts.profile) {
     profileDir = path.join(DATA, 'profiles', `${w.name}-${stamp}`);
@@ -516,6 +521,7 @@ async function describeMachine() {
     `commit ${commit}; machine: ${cores} cores (${cpu}), ${Math.round(os.totalmem() / 1073741824)} GiB RAM, node ${process.version}, ` +
       `MariaDB/MySQL ${server} (local_infile=${infile}, buffer pool ${pool}, flush_log_at_trx_commit=${flush}), ` +
       `sharp ${sharp.versions.sharp}/libvips ${sharp.versions.vips}, peak RSS via ${GNU_TIME ?? '/proc VmHWM polling'}, ` +
+      `CLI node flags [${[...IMAGE_NODE_FLAGS, ...(process.env['BENCH_NODE_ARGS'] ?? '').split(' ').filter(Boolean)].join(' ')}], ` +
       `${quick ? 'QUICK sizes, ' : ''}${new Date().toISOString()}`,
   );
 }

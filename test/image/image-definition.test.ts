@@ -6,6 +6,8 @@ import { describe, expect, it } from 'vitest';
 import { CLI, REPO } from '../support/cli.js';
 import { spawn } from 'node:child_process';
 import { tempDir } from '../support/tmp.js';
+// @ts-expect-error -- a plain .mjs helper of the benchmark, without type declarations
+import { imageNodeFlags } from '../../bench/lib/image-node-flags.mjs';
 
 /**
  * No Docker engine here: what the image promises is checked on its definition, and its runtime
@@ -31,7 +33,9 @@ describe('Dockerfile', () => {
     const user = instructions.filter((l) => l.startsWith('USER '));
     expect(user).toEqual(['USER 65534:65534']);
     const entrypoint = instructions.filter((l) => l.startsWith('ENTRYPOINT '));
-    expect(entrypoint).toEqual(['ENTRYPOINT ["node", "/app/dist/cli/main.js"]']);
+    expect(entrypoint).toEqual(['ENTRYPOINT ["node", "--max-semi-space-size=8", "/app/dist/cli/main.js"]']);
+    // What the benchmark runs the CLI with.
+    expect(imageNodeFlags(REPO)).toEqual(['--max-semi-space-size=8']);
     expect(instructions.some((l) => l.startsWith('CMD '))).toBe(false);
     expect(instructions.indexOf('USER 65534:65534')).toBeGreaterThan(instructions.findLastIndex((l) => l.startsWith('COPY ')));
   });
@@ -76,7 +80,8 @@ describe('release workflow', () => {
 
 function runAs(uid: number, env: Record<string, string>, cwd: string): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [CLI], { uid, gid: uid, env, cwd, stdio: ['ignore', 'pipe', 'pipe'] });
+    // With the node flags of the image's ENTRYPOINT (the benchmark uses them too).
+    const child = spawn(process.execPath, [...imageNodeFlags(REPO), CLI], { uid, gid: uid, env, cwd, stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
