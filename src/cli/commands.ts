@@ -7,7 +7,6 @@ import type { Plan } from '../config/types.js';
 import { BackendClient } from '../backend/client.js';
 import { DryRunTransport } from '../backend/dry-run-transport.js';
 import { EgressLog } from '../backend/egress-log.js';
-import { HttpTransport } from '../backend/http-transport.js';
 import type { Transport } from '../backend/transport.js';
 import { createLogger, type Logger } from '../log/logger.js';
 import { formatBanner } from '../report/banner.js';
@@ -153,8 +152,10 @@ async function ingestCommand(args: CliArgs, io: CliIO): Promise<number> {
         // A local preview starts its record afresh; a cluster run appends (a resumed run continues it).
         if (!container && !env.mysql) await rm(egressPath, { force: true });
         egress = await EgressLog.open(egressPath);
+        // The HTTP transport (undici, ≈ 100 ms to load) only when a request will be made: a plan or a
+        // dry run never loads it.
         transport = env.token
-          ? new HttpTransport({
+          ? new (await import('../backend/http-transport.js')).HttpTransport({
               baseUrl: env.backendUrl,
               token: env.token,
               retries: env.backendRetries,
