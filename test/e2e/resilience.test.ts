@@ -154,16 +154,20 @@ describe('never duplicate, lose or leak', () => {
     const file = await config('termed');
     svc.backend.requests.length = 0;
     const run = spawnCli([], { env: env({ INGEST_CONFIG: file }) });
-    let rowPosts = 0;
+    // Signalled once a tenth of the metadata has reached the backend (requests may carry several batches).
+    let rowsPosted = 0;
     let signalledAt = 0;
     svc.backend.onRequest = (rec) => {
-      if (isRowPost('termed')(rec) && ++rowPosts === 10) {
+      if (!isRowPost('termed')(rec)) return;
+      rowsPosted += (rec.body as unknown[]).length;
+      if (signalledAt === 0 && rowsPosted >= ROWS * 0.1) {
         signalledAt = Date.now();
         run.child.kill('SIGTERM');
       }
     };
     const stopped = await run.done;
     svc.backend.onRequest = null;
+    expect(signalledAt).toBeGreaterThan(0);
     expect(Date.now() - signalledAt).toBeLessThan(5000);
     expect(stopped.code).toBe(130);
     const banner = parseBanner(stopped.stdout);
@@ -189,9 +193,16 @@ describe('never duplicate, lose or leak', () => {
   it('MySQL dropping every connection for 3 s mid-run: the run rides it out without a gap or a duplicate', async () => {
     const file = await config('outage');
     svc.backend.requests.length = 0;
-    let rowPosts = 0;
+    // The outage starts once a fifth of the metadata has reached the backend (requests may carry several batches).
+    let rowsPosted = 0;
+    let started = false;
     svc.backend.onRequest = (rec) => {
-      if (isRowPost('outage')(rec) && ++rowPosts === 20) proxy.outage(3000);
+      if (!isRowPost('outage')(rec)) return;
+      rowsPosted += (rec.body as unknown[]).length;
+      if (!started && rowsPosted >= ROWS * 0.2) {
+        started = true;
+        proxy.outage(3000);
+      }
     };
     const r = await runCli([], { env: env({ INGEST_CONFIG: file, MYSQL_PORT: String(proxy.port) }) });
     svc.backend.onRequest = null;
