@@ -4,9 +4,11 @@ import { joinEncoded, SpooledBatcher } from './encoded-batches.js';
 
 /**
  * Batches waiting for the sink before the check pass waits for it (backpressure); also the most
- * loaded in one statement. 4 keeps MySQL busy (it is the slower side) with less memory held than 8.
+ * loaded in one statement. Measured in interleaved pairs at 200k rows: 8 shortens the check pass by
+ * 0.15-0.2 s against 4 (fewer, larger statements, and the reader waits less), for +0-5 MB peak RSS;
+ * 16 is no faster.
  */
-const MAX_WAITING = 4;
+const MAX_WAITING = 8;
 
 /**
  * The check pass's accepted rows, cut into the write pass's batches (same size, same order, same
