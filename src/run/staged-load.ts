@@ -5,7 +5,7 @@ import { joinEncoded, SpooledBatcher } from './encoded-batches.js';
 /**
  * Batches waiting for the sink before the check pass waits for it (backpressure); also the most
  * loaded in one statement. Measured in interleaved pairs at 200k rows: 8 shortens the check pass by
- * 0.15-0.2 s against 4 (fewer, larger statements, and the reader waits less), for +0-5 MB peak RSS;
+ * 0.16-0.3 s against 4 (fewer, larger statements, and the reader waits less), for +0-5 MB peak RSS;
  * 16 is no faster.
  */
 const MAX_WAITING = 8;
