@@ -136,7 +136,7 @@ export async function ingest(o: IngestOptions): Promise<IngestResult> {
       tty: o.tty,
       resuming: prior !== null,
       // Compared with the interrupted run's fingerprint: taken the same way.
-      fingerprint: prior?.sourceHash ? prior.sourceHashKind : undefined,
+      fingerprint: prior ? prior.sourceHashKind : undefined,
       processors,
       spool: spool ?? undefined,
       stage: stage ?? undefined,

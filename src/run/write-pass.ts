@@ -366,7 +366,9 @@ class BatchPipeline {
   private wakeSender(): void {
     if (this.senderBusy) return;
     this.senderBusy = true;
-    this.sending = this.sendReady();
+    // A microtask later: a write group resolves its batches one after another, and all of them are
+    // then marked written before the lane looks (else the group's first batch would leave alone).
+    this.sending = Promise.resolve().then(() => this.sendReady());
   }
 
   /**

@@ -21,7 +21,8 @@ async function setup(rows: number) {
   return { plan, events };
 }
 
-function sink(events: string[], slowWrite: (batch: number) => number): RowSink {
+function sink(events: string[], slowWrite: (batch: number) => number, fail: { writeOf?: number; markAt?: number } = {}): RowSink {
+  let marks = 0;
   return {
     kind: 'local',
     where: 'memory',
@@ -31,9 +32,19 @@ function sink(events: string[], slowWrite: (batch: number) => number): RowSink {
     write: async (rows: readonly OutRow[], batch: number) => {
       events.push(`write ${batch} start`);
       await sleep(slowWrite(batch));
+      if (fail.writeOf !== undefined && batch >= fail.writeOf) {
+        events.push(`write ${batch} failed`);
+        throw new IngestError('MYSQL_FAILED', 'write refused');
+      }
       events.push(`write ${batch} done ${rows.length}`);
     },
-    markProgress: async (p) => void events.push(`mark ${JSON.stringify(p)}`),
+    markProgress: async (p) => {
+      if (++marks === fail.markAt) {
+        events.push(`mark failed ${JSON.stringify(p)}`);
+        throw new IngestError('MYSQL_FAILED', 'mark refused');
+      }
+      events.push(`mark ${JSON.stringify(p)}`);
+    },
     finish: async () => undefined,
     close: async () => undefined,
   };
@@ -65,7 +76,7 @@ function backend(events: string[], failOn: number, opts: { delayMs?: number; pad
 
 const keysFor = () => dataIdAssigner({ strategy: 'uuid' } as Plan['dataId'], { salt: 's', configHash: 'c', scope: { source: 'h' } });
 /** data_id → row number, for the keys every test uses. */
-const rowOf = new Map(Array.from({ length: 200 }, (_, i) => [keysFor().assign(i + 1, null), i + 1] as const));
+const rowOf = new Map(Array.from({ length: 1000 }, (_, i) => [keysFor().assign(i + 1, null), i + 1] as const));
 
 /** The requests in order: first row, last row, rows. */
 const sendsOf = (events: readonly string[]) =>
@@ -208,5 +219,57 @@ describe('write pass lanes', () => {
     expect(marks[marks.length - 1]).toBe(6);
     expect(marks.every((m, i) => m > 3 && (i === 0 || m > marks[i - 1]!))).toBe(true);
     expect(counters).toMatchObject({ processed: 60, inserted: 60, sent: 60 });
+  });
+  it('a write group leaves as one request: the batches committed together are sent together', async () => {
+    const { plan, events } = await setup(400);
+    const counters = { ...newCounters(), total: 400 };
+    await writePass({
+      plan, sink: sink(events, () => 30), backend: backend(events, -1), keys: keysFor(),
+      labels: null, counters, logger: createLogger({ level: 'silent' }), batchSize: 10, resume: null,
+    });
+    expectOrderedSends(events, 400, 10);
+    const writes = events.filter((e) => /^write \d+ done/.test(e)).map((e) => Number(e.split(' ')[3]));
+    const sends = sendsOf(events).map((x) => x.rows);
+    // The backend is fast: every group is sent before the next commit, in one request.
+    expect(writes.length).toBeLessThan(40);
+    expect(sends).toEqual(writes);
+  });
+
+  it('a write failing while a grouped request is in flight: that request completes and is marked, nothing is sent after it', async () => {
+    const { plan, events } = await setup(200);
+    const counters = { ...newCounters(), total: 200 };
+    const err = await writePass({
+      plan, sink: sink(events, () => 5, { writeOf: 6 }), backend: backend(events, -1, { delayMs: 25 }), keys: keysFor(),
+      labels: null, counters, logger: createLogger({ level: 'silent' }), batchSize: 10, resume: null,
+    }).catch((e: unknown) => e);
+    expect((err as IngestError).code).toBe('MYSQL_FAILED');
+    const failedAt = events.findIndex((e) => / failed$/.test(e));
+    const sends = sendsOf(events);
+    expect(sends.length).toBeGreaterThan(0);
+    // No request starts after the failure; the one in flight then is marked.
+    expect(sends.every((x) => x.at < failedAt)).toBe(true);
+    const last = sends[sends.length - 1]!;
+    expect(events.indexOf(`mark {"batchesSent":${last.last / 10}}`)).toBeGreaterThan(last.at);
+    expect(counters.sent).toBe(last.last);
+    expect(last.last).toBeLessThanOrEqual(60);
+    await sleep(60);
+    expect(sendsOf(events)).toHaveLength(sends.length);
+  });
+
+  it('a mark that fails after an accepted request: the run fails, that request counts as not sent, nothing more is sent', async () => {
+    const { plan, events } = await setup(100);
+    const counters = { ...newCounters(), total: 100 };
+    const err = await writePass({
+      plan, sink: sink(events, () => 2, { markAt: 2 }), backend: backend(events, -1, { delayMs: 10 }), keys: keysFor(),
+      labels: null, counters, logger: createLogger({ level: 'silent' }), batchSize: 10, resume: null,
+    }).catch((e: unknown) => e);
+    expect((err as IngestError).code).toBe('MYSQL_FAILED');
+    const sends = sendsOf(events);
+    expect(sends).toHaveLength(2);
+    const marked = events.filter((e) => e.startsWith('mark {'));
+    expect(marked).toEqual([`mark {"batchesSent":${sends[0]!.last / 10}}`]);
+    expect(counters.sent).toBe(sends[0]!.last);
+    await sleep(30);
+    expect(sendsOf(events)).toHaveLength(2);
   });
 });

@@ -155,3 +155,69 @@ describe('resuming a run recorded by an earlier version', () => {
     expect(sent).toEqual(Array.from({ length: 50 - accepted }, (_, i) => v1.assign(i + accepted + 1, null)));
   });
 });
+
+describe('a resumed run must see the same source', () => {
+  /** A first attempt that commits every row, then fails at the backend: a run to resume. */
+  async function interrupted(table: string, csv: string, extra = '') {
+    const dir = await mkdtemp(path.join(tmpdir(), 'tb-changed-'));
+    await mkdir(path.join(dir, 'data'));
+    await writeFile(path.join(dir, 'data', 'd.csv'), csv);
+    const yaml = path.join(dir, 'i.yaml');
+    await writeFile(yaml, `apiVersion: tracebloc.io/v1\nkind: IngestConfig\ntable: ${table}\nintent: train\ncategory: tabular_classification\ncsv: data/d.csv\nschema:\n  a: INT\nlabel: y\n${extra}`);
+    const { plan } = await loadPlan(yaml, { storageRoot: dir, batchSize: 10 });
+    const run = (id: string) => ingestWith(plan, new MysqlSink(plan, { ...MYSQL, database: db.name, waitSeconds: 5 }), id, `job-${table}`, { retries: 0 });
+    backend.requests.length = 0;
+    backend.onRequest = (q) => {
+      if (q.path === `/global_meta/${table}/`) backend.faults.failNext(1, 400);
+    };
+    const first = await run(`${table}-1`);
+    backend.onRequest = null;
+    backend.faults.reset();
+    expect(first.status).toBe('failed');
+    expect(first.counters.inserted).toBe(30);
+    return { dir, plan, run, first };
+  }
+  const rows = ['a,y', ...Array.from({ length: 30 }, (_, i) => `${i},${i % 2 ? 'odd' : 'even'}`)];
+
+  it('bytes: a source re-saved with the same cells but other bytes is refused (SOURCE_CHANGED); the same file resumes', async () => {
+    const { dir, run, first } = await interrupted('changed_bytes', rows.join('\n') + '\n');
+    expect(first.check!.sourceHashKind).toBe('bytes');
+    // The same records, one value now quoted.
+    await writeFile(path.join(dir, 'data', 'd.csv'), [...rows.slice(0, 5), '4,"even"', ...rows.slice(6)].join('\n') + '\n');
+    backend.requests.length = 0;
+    const refused = await run('changed_bytes-2');
+    expect(refused.status).toBe('rejected');
+    expect(refused.error?.code).toBe('SOURCE_CHANGED');
+    expect(backend.requests).toHaveLength(0);
+    const [n] = await db.query<{ n: number }>('SELECT COUNT(*) AS n FROM changed_bytes');
+    expect(Number(n!.n)).toBe(30);
+
+    await writeFile(path.join(dir, 'data', 'd.csv'), rows.join('\n') + '\n');
+    const resumed = await run('changed_bytes-3');
+    expect(resumed.error?.describe() ?? null).toBeNull();
+    expect(resumed.status).toBe('succeeded');
+    expect(resumed.ingestorId).toBe('changed_bytes-1');
+    expect(resumed.counters).toMatchObject({ total: 30, inserted: 30, sent: 30 });
+  });
+
+  it('cells (a run recorded by an earlier version): a changed cell is refused, other bytes with the same cells resume', async () => {
+    const { dir, plan, run } = await interrupted('changed_cells', rows.join('\n') + '\n');
+    const cellsHash = (await checkPass(plan, { logger, resuming: true, fingerprint: 'cells' })).sourceHash;
+    await db.query(`UPDATE tracebloc_ingest_runs SET source_hash_kind = NULL, source_hash = ? WHERE ingestor_id = 'changed_cells-1'`, [cellsHash]);
+    await writeFile(path.join(dir, 'data', 'd.csv'), [...rows.slice(0, 5), '4,odd', ...rows.slice(6)].join('\n') + '\n');
+    backend.requests.length = 0;
+    const refused = await run('changed_cells-2');
+    expect(refused.status).toBe('rejected');
+    expect(refused.error?.code).toBe('SOURCE_CHANGED');
+    expect(refused.check!.sourceHashKind).toBe('cells');
+    expect(backend.requests).toHaveLength(0);
+
+    // Quoting changes the bytes, not the cells: the earlier version's fingerprint still matches.
+    await writeFile(path.join(dir, 'data', 'd.csv'), [...rows.slice(0, 5), '4,"even"', ...rows.slice(6)].join('\n') + '\n');
+    const resumed = await run('changed_cells-3');
+    expect(resumed.error?.describe() ?? null).toBeNull();
+    expect(resumed.status).toBe('succeeded');
+    expect(resumed.ingestorId).toBe('changed_cells-1');
+    expect(resumed.check!.sourceHash).toBe(cellsHash);
+  });
+});

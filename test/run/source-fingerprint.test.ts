@@ -64,6 +64,16 @@ describe('source fingerprint', () => {
     expect(cells.check.sourceHash).toBe(legacyCellsHash(records, []));
   });
 
+  it('bytes: every byte once, also with a BOM, CRLF and a switch from the fast path to csv-parse after several chunks', async () => {
+    const lines = Array.from({ length: 40_000 }, (_, i) => (i === 30_000 ? `${i}.5,"quoted, é"` : `${i}.5,${i % 2 ? 'ü' : 'b'}`));
+    const csv = '\ufeffx,y\r\n' + lines.join('\r\n') + '\r\n';
+    const { check, dir } = await fingerprintOf({ 'd.csv': csv }, YAML('csv: d.csv'));
+    expect(check.total).toBe(40_000);
+    const bytes = await readFile(path.join(dir, 'd.csv'));
+    expect(bytes.length).toBeGreaterThan(3 * 64 * 1024);
+    expect(check.sourceHash).toBe(createHash('sha256').update(bytes).update('[]').digest('hex'));
+  });
+
   it('bytes: a change that leaves every cell equal still changes the fingerprint; the same bytes give the same one', async () => {
     const a = await fingerprintOf({ 'd.csv': 'x,y\n1.5,a\n2.5,b\n' }, YAML('csv: d.csv'));
     const same = await fingerprintOf({ 'd.csv': 'x,y\n1.5,a\n2.5,b\n' }, YAML('csv: d.csv'));
