@@ -3,14 +3,17 @@ import { describe, expect, it } from 'vitest';
 import { resolvePlan } from '../../src/config/plan.js';
 import { validateConfig } from '../../src/config/validate.js';
 import { IngestError } from '../../src/errors.js';
-import type { BackendClient, EncodedRows, RowMeta } from '../../src/backend/client.js';
+import { BackendClient, type EncodedRows, type RowMeta } from '../../src/backend/client.js';
+import { DryRunTransport } from '../../src/backend/dry-run-transport.js';
+import { passthroughEncoder } from '../../src/labels/policy.js';
+import { RowSpool } from '../../src/run/row-spool.js';
 import { dataIdAssigner } from '../../src/keys/data-id.js';
 import { createLogger } from '../../src/log/logger.js';
 import { newCounters } from '../../src/report/counters.js';
 import { MAX_SEND_BYTES, writePass } from '../../src/run/write-pass.js';
 import type { OutRow, PriorRun, RowSink } from '../../src/sinks/types.js';
 import type { Plan } from '../../src/config/types.js';
-import { tempFiles } from '../support/tmp.js';
+import { tempDir, tempFiles } from '../support/tmp.js';
 
 /** The write pass's two lanes, with a sink and a backend that record the order of events. */
 async function setup(rows: number) {
@@ -271,5 +274,60 @@ describe('write pass lanes', () => {
     expect(counters.sent).toBe(sends[0]!.last);
     await sleep(30);
     expect(sendsOf(events)).toHaveLength(2);
+  });
+});
+
+describe('the spool feed of a staged run', () => {
+  /** A spool whose encodings went to a stage (RowSpool.tap), holding `rows` checked rows. */
+  async function slimSpool(rows: number): Promise<RowSpool> {
+    const spool = await RowSpool.create(await tempDir('tb-feed-'), 't', 'r', { encodeRow: () => 'encoded' });
+    spool.tap(() => undefined);
+    for (let row = 1; row <= rows; row++) {
+      spool.add({ row, values: [row], label: row % 2 ? 'odd' : 'even', labelNumber: Number.NaN, dataIdSource: null, fileReference: null, extras: [], annotation: null });
+    }
+    await spool.finish();
+    return spool;
+  }
+
+  /** A sink that takes encoded rows and records what it is asked to write. */
+  function encodedSink(written: number[]): RowSink {
+    return {
+      ...sink([], () => 0),
+      encodeBatch: (dataIds) => ({ count: dataIds.length, firstDataId: dataIds[0] ?? '', payload: [] }),
+      writeEncoded: async (batch) => void written.push(batch.count),
+    };
+  }
+
+  it('sends every committed row from a slim spool, in order, without writing any; refuses to write rows it does not hold', async () => {
+    const { plan } = await setup(10);
+    const spool = await slimSpool(2_345);
+    const sent: RowMeta[] = [];
+    const client = new (class extends BackendClient {
+      override async sendEncodedRows(rows: EncodedRows): Promise<void> {
+        sent.push(...(JSON.parse(rows.bytes.toString('utf8')) as RowMeta[]));
+      }
+    })(new DryRunTransport(), { table: 't', ingestorId: 'r', intent: 'train' });
+    const written: number[] = [];
+    const counters = { ...newCounters(), total: 2_345, inserted: 2_345 };
+    await writePass({
+      plan, sink: encodedSink(written), backend: client, keys: keysFor(), labels: passthroughEncoder(), counters,
+      logger: createLogger({ level: 'silent' }), batchSize: 100, resume: null, spool, stagedBatches: 24,
+    });
+    expect(written).toEqual([]);
+    expect(sent.map((m) => m.data_id)).toEqual(Array.from({ length: 2_345 }, (_, i) => keysFor().assign(i + 1, null)));
+    expect(sent.map((m) => m.label)).toEqual(Array.from({ length: 2_345 }, (_, i) => ((i + 1) % 2 ? 'odd' : 'even')));
+    expect(counters).toMatchObject({ processed: 2_345, inserted: 2_345, sent: 2_345 });
+
+    // Without a committed stage the spool cannot feed writes: refused, nothing written or sent.
+    sent.length = 0;
+    const err = await writePass({
+      plan, sink: encodedSink(written), backend: client, keys: keysFor(), labels: passthroughEncoder(), counters: { ...newCounters(), total: 2_345 },
+      logger: createLogger({ level: 'silent' }), batchSize: 100, resume: null, spool,
+    }).catch((e: unknown) => e);
+    expect((err as IngestError).code).toBe('INTERNAL');
+    expect((err as IngestError).message).toContain('holds no rows');
+    expect(written).toEqual([]);
+    expect(sent).toEqual([]);
+    await spool.remove();
   });
 });
