@@ -25,18 +25,36 @@ export function rowsBody(
   const tail = `,"is_sample":false,"injestor_id":${JSON.stringify(ingestorId)}}`;
   const out = new Utf8Pieces();
   out.add('[');
+  // The intent is the same for (almost) every row: its JSON is made once per change.
+  let lastIntent: string | null = null;
+  let intentJson = '';
   for (let i = 0; i < count; i++) {
-    out.add(`${i === 0 ? '' : ','}{"data_id":${JSON.stringify(dataId(i))},"data_intent":${JSON.stringify(intent(i))},"label":${labelJson(label(i))}${tail}`);
+    const rowIntent = intent(i);
+    if (rowIntent !== lastIntent) {
+      lastIntent = rowIntent;
+      intentJson = JSON.stringify(rowIntent);
+    }
+    out.add(`${i === 0 ? '' : ','}{"data_id":${jsonString(dataId(i))},"data_intent":${intentJson},"label":${labelJson(label(i))}${tail}`);
   }
   out.add(']');
   return Buffer.concat(out.take());
 }
 
+/** Printable ASCII but `"` and `\`: such a string's JSON is itself in quotes. */
+const PLAIN = /^[\x20\x21\x23-\x5b\x5d-\x7e]*$/;
+
+/** `JSON.stringify(s)`, without the serializer's call for the common plain strings (UUIDs, class names). */
+function jsonString(s: string): string {
+  return PLAIN.test(s) ? `"${s}"` : JSON.stringify(s);
+}
+
 /** A row's label as JSON. */
 function labelJson(label: RowMeta['label']): string {
   if (label === null) return 'null';
-  if (typeof label === 'number' && !Number.isFinite(label)) {
-    throw new IngestError('INTERNAL', 'refusing to send a non-finite number (key "label") to the backend');
+  if (typeof label === 'number') {
+    if (!Number.isFinite(label)) throw new IngestError('INTERNAL', 'refusing to send a non-finite number (key "label") to the backend');
+    // For a finite number, JSON's text is its String() text.
+    return String(label);
   }
-  return JSON.stringify(label);
+  return jsonString(label);
 }

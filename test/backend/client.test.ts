@@ -181,6 +181,22 @@ describe('BackendClient against the fake backend', () => {
     expect(() => client.encodeRowsOf(1, () => 'x', () => Number.NaN)).toThrow(IngestError);
   });
 
+  it('encodeRows equals JSON.stringify on random ids, class labels and numbers (every printable-ASCII edge, escapes, non-ASCII, surrogates)', () => {
+    const client = new BackendClient(transport, { table: 't', ingestorId: 'ing-7', intent: 'train' });
+    let seed = 42;
+    const rand = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
+    const chars = ['\u001f', ' ', '!', '"', '#', '[', '\\', ']', '~', '\u007f', '\u0080', 'é', '\u2028', '\ud800', '\udfff', '🐱', 'a', 'Z', '0', '-', '\n', '\t'];
+    const text = () => Array.from({ length: Math.floor(rand() * 6) }, () => chars[Math.floor(rand() * chars.length)]!).join('');
+    const numbers = [0, -0, 1, -1, 0.1, 1e21, 1e-7, 5e-324, Number.MAX_VALUE, 123456789.125, -2.5e-8];
+    const rows: RowMeta[] = Array.from({ length: 5000 }, (_, i) => ({
+      data_id: i % 3 === 0 ? `${i}-${text()}` : `0000${i}-aaaa-8bbb-9ccc-${text()}`,
+      data_intent: i % 7 === 0 ? 'test' : 'train',
+      label: i % 4 === 0 ? null : i % 4 === 1 ? numbers[i % numbers.length]! : i % 4 === 2 ? Math.floor(rand() * 100) : text(),
+    }));
+    const expected = JSON.stringify(rows.map((r) => ({ data_id: r.data_id, data_intent: r.data_intent, label: r.label, is_sample: false, injestor_id: 'ing-7' })));
+    expect(client.encodeRows(rows).bytes.toString('utf8')).toBe(expected);
+  });
+
   it('joinEncodedRows makes one body of several: their rows in order, as sendRows would send them all at once', async () => {
     const client = new BackendClient(transport, { table: 'j', ingestorId: 'ing-j', intent: 'train' });
     const many: RowMeta[] = Array.from({ length: 25 }, (_, i) => ({ data_id: `id-${i}`, data_intent: 'train', label: i % 2 ? `c,${i}]` : i }));
