@@ -259,9 +259,9 @@ const nextTurn = (): Promise<void> => new Promise((resolve) => setImmediate(reso
  */
 const HELD_ENCODED = 8;
 /**
- * Batches committed already (the check pass's stage), held only as their metadata body (≈ 125 KB per
- * 1,000 rows): room for the reader to fill the next request (MAX_SEND_BYTES, ≈ 8 such batches) while
- * one is in flight, instead of waiting for it.
+ * Batches committed already (the check pass's stage), held only as their metadata body (≈ 150 KB per
+ * 1,000 rows of a UUID, a bin and an ingestor id): room for the reader to fill the next request
+ * (MAX_SEND_BYTES, ≈ 6 such batches) while one is in flight, instead of waiting for it.
  */
 const HELD_SEND_ONLY = 24;
 /** Batches of row objects and file references (the source read again): objects per row, so fewer. */
