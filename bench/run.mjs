@@ -27,8 +27,8 @@ import { cpuSecondsOf, findMysqld, GNU_TIME, machineBusySeconds, runMeasured, ru
 
 const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const CLI = path.join(REPO, 'dist', 'cli', 'main.js');
-/** The CLI runs with the node flags the image's ENTRYPOINT gives it. */
-const IMAGE_NODE_FLAGS = imageNodeFlags(REPO);
+/** The CLI runs with the node flags the image's ENTRYPOINT gives it, then any from BENCH_NODE_ARGS. */
+const CLI_NODE_FLAGS = [...imageNodeFlags(REPO), ...(process.env['BENCH_NODE_ARGS'] ?? '').split(' ').filter(Boolean)];
 const DATA = path.join(REPO, 'bench', '.data');
 const TOKEN = 'bench';
 
@@ -287,7 +287,7 @@ async function runCli(w, yaml, run, database) {
     ...(process.env['BENCH_MYSQL_WRITE_METHOD'] ? { MYSQL_WRITE_METHOD: process.env['BENCH_MYSQL_WRITE_METHOD'] } : {}),
   };
   // The node flags of the image's ENTRYPOINT, then any extra ones.
-  const nodeArgs = [...IMAGE_NODE_FLAGS, ...(process.env['BENCH_NODE_ARGS'] ?? '').split(' ').filter(Boolean)];
+  const nodeArgs = [...CLI_NODE_FLAGS];
   let profileDir = null;
   if (opts.profile) {
     profileDir = path.join(DATA, 'profiles', `${w.name}-${stamp}`);
@@ -521,7 +521,7 @@ async function describeMachine() {
     `commit ${commit}; machine: ${cores} cores (${cpu}), ${Math.round(os.totalmem() / 1073741824)} GiB RAM, node ${process.version}, ` +
       `MariaDB/MySQL ${server} (local_infile=${infile}, buffer pool ${pool}, flush_log_at_trx_commit=${flush}), ` +
       `sharp ${sharp.versions.sharp}/libvips ${sharp.versions.vips}, peak RSS via ${GNU_TIME ?? '/proc VmHWM polling'}, ` +
-      `CLI node flags [${[...IMAGE_NODE_FLAGS, ...(process.env['BENCH_NODE_ARGS'] ?? '').split(' ').filter(Boolean)].join(' ')}], ` +
+      `CLI node flags [${CLI_NODE_FLAGS.join(' ')}], ` +
       `${quick ? 'QUICK sizes, ' : ''}${new Date().toISOString()}`,
   );
 }

@@ -13,7 +13,8 @@ export interface RowMeta {
  * Call 1's body for `count` rows, as UTF-8 bytes: exactly the text `JSON.stringify` gives for the
  * rows (keys data_id, data_intent, label, is_sample, injestor_id, in that order), built per row
  * from a template (a generic serializer walks every key of every object; measured 2-3x the cost).
- * Every string goes through JSON.stringify; a non-finite label is refused as toJsonText refuses it.
+ * Strings are quoted as JSON.stringify quotes them (plain ones directly, see jsonString); a
+ * non-finite label is refused as toJsonText refuses it.
  */
 export function rowsBody(
   ingestorId: string,

@@ -128,12 +128,7 @@ export class RowSpool {
     this.throwIfFailed();
   }
 
-  /** The spooled rows in order, read back with bounded memory. */
-  async *read(): AsyncGenerator<SpooledRow> {
-    for await (const rows of this.readChunks()) yield* rows;
-  }
-
-  /** The spooled rows in order, in the arrays one read of the file gives (one await per array, not per row). */
+  /** The spooled rows in order, read back with bounded memory, in the arrays one read of the file gives (one await per array, not per row). */
   async *readChunks(): AsyncGenerator<SpooledRow[]> {
     this.throwIfFailed();
     yield* readSpoolFile(this.file);

@@ -194,10 +194,12 @@ function spoolFeed(o: WritePassOptions, spool: RowSpool): BatchFeed {
   if (!bound) throw new IngestError('INTERNAL', `the ${sink.kind} sink takes no encoded rows`);
   const encodeBatch: NonNullable<RowSink['encodeBatch']> = bound;
   const committed = committedBatches(o);
+  // Every spooled row committed already (the check pass's stage): the batches are only sent.
+  const sendOnly = committed * o.batchSize >= spool.rows;
   async function* batches(): AsyncGenerator<Batch> {
     let index = 0;
     // A spool that left the encodings to the stage can only send rows the stage committed.
-    if (!spool.holdsRows && committed * o.batchSize < spool.rows) throw new IngestError('INTERNAL', 'the row spool holds no rows to write');
+    if (!spool.holdsRows && !sendOnly) throw new IngestError('INTERNAL', 'the row spool holds no rows to write');
     const batcher = new SpooledBatcher(o.batchSize);
     // Keys and labels per batch: one cipher call for the batch's data_ids; the body built from them
     // directly (no object per row).
@@ -224,7 +226,6 @@ function spoolFeed(o: WritePassOptions, spool: RowSpool): BatchFeed {
     }
     if (batcher.pending > 0 && !o.signal?.aborted) yield cut(true);
   }
-  const sendOnly = committed * o.batchSize >= spool.rows;
   return { batches: batches(), files: null, copies: false, held: sendOnly ? HELD_SEND_ONLY : HELD_ENCODED, close: async () => undefined };
 }
 

@@ -72,7 +72,7 @@ async function spoolFiles(dir: string): Promise<string[]> {
 
 async function readAll(spool: RowSpool): Promise<SpooledRow[]> {
   const out: SpooledRow[] = [];
-  for await (const r of spool.read()) out.push(r);
+  for await (const rows of spool.readChunks()) for (const r of rows) out.push(r);
   return out;
 }
 
@@ -313,7 +313,7 @@ describe('RowSpool', () => {
     await gone.finish();
     await rm(gone.file);
     const readErr = await (async () => {
-      for await (const _ of gone.read()) void _;
+      for await (const _ of gone.readChunks()) void _;
     })().catch((e: unknown) => e);
     expect((readErr as IngestError).code).toBe('SPOOL_FAILED');
     expect((readErr as IngestError).message).toContain('ENOENT');
