@@ -65,6 +65,22 @@ async function spoolFiles(table: string): Promise<string[]> {
   return names.filter((n) => n.startsWith(`${table}.`) && n.endsWith('.spool'));
 }
 
+/**
+ * Runs `action` once, when the row metadata requests for `table` have carried `fraction` of ROWS (a
+ * request may carry several batches); the backend answers that request after the action.
+ */
+function onceRowsPosted(table: string, fraction: number, action: () => unknown): void {
+  let posted = 0;
+  let done = false;
+  svc.backend.onRequest = async (rec) => {
+    if (done || !isRowPost(table)(rec)) return;
+    posted += (rec.body as unknown[]).length;
+    if (posted < ROWS * fraction) return;
+    done = true;
+    await action();
+  };
+}
+
 async function tableStats(table: string): Promise<{ n: number; ids: number }> {
   const [row] = await svc.db.query<{ n: number; ids: number }>(`SELECT COUNT(*) AS n, COUNT(DISTINCT data_id) AS ids FROM \`${table}\``);
   return { n: Number(row!.n), ids: Number(row!.ids) };
@@ -80,18 +96,11 @@ describe('never duplicate, lose or leak', () => {
     const file = await config(table);
     svc.backend.requests.length = 0;
     const first = spawnCli([], { env: env({ INGEST_CONFIG: file, ...extra }) });
-    // Killed once about 30 % of the metadata has reached the backend (requests may carry several batches).
-    let rowsPosted = 0;
-    let kill = true;
-    svc.backend.onRequest = async (rec) => {
-      if (!isRowPost(table)(rec)) return;
-      rowsPosted += (rec.body as unknown[]).length;
-      if (kill && rowsPosted >= ROWS * 0.3) {
-        kill = false;
-        first.child.kill('SIGKILL');
-        await first.done;
-      }
-    };
+    // Killed once about 30 % of the metadata has reached the backend.
+    onceRowsPosted(table, 0.3, async () => {
+      first.child.kill('SIGKILL');
+      await first.done;
+    });
     const killed = await first.done;
     svc.backend.onRequest = null;
     expect(killed.signal).toBe('SIGKILL');
@@ -154,17 +163,12 @@ describe('never duplicate, lose or leak', () => {
     const file = await config('termed');
     svc.backend.requests.length = 0;
     const run = spawnCli([], { env: env({ INGEST_CONFIG: file }) });
-    // Signalled once a tenth of the metadata has reached the backend (requests may carry several batches).
-    let rowsPosted = 0;
+    // Signalled once a tenth of the metadata has reached the backend.
     let signalledAt = 0;
-    svc.backend.onRequest = (rec) => {
-      if (!isRowPost('termed')(rec)) return;
-      rowsPosted += (rec.body as unknown[]).length;
-      if (signalledAt === 0 && rowsPosted >= ROWS * 0.1) {
-        signalledAt = Date.now();
-        run.child.kill('SIGTERM');
-      }
-    };
+    onceRowsPosted('termed', 0.1, () => {
+      signalledAt = Date.now();
+      run.child.kill('SIGTERM');
+    });
     const stopped = await run.done;
     svc.backend.onRequest = null;
     expect(signalledAt).toBeGreaterThan(0);
@@ -193,17 +197,8 @@ describe('never duplicate, lose or leak', () => {
   it('MySQL dropping every connection for 3 s mid-run: the run rides it out without a gap or a duplicate', async () => {
     const file = await config('outage');
     svc.backend.requests.length = 0;
-    // The outage starts once a fifth of the metadata has reached the backend (requests may carry several batches).
-    let rowsPosted = 0;
-    let started = false;
-    svc.backend.onRequest = (rec) => {
-      if (!isRowPost('outage')(rec)) return;
-      rowsPosted += (rec.body as unknown[]).length;
-      if (!started && rowsPosted >= ROWS * 0.2) {
-        started = true;
-        proxy.outage(3000);
-      }
-    };
+    // The outage starts once a fifth of the metadata has reached the backend.
+    onceRowsPosted('outage', 0.2, () => proxy.outage(3000));
     const r = await runCli([], { env: env({ INGEST_CONFIG: file, MYSQL_PORT: String(proxy.port) }) });
     svc.backend.onRequest = null;
     expect(r.code, r.stderr).toBe(0);

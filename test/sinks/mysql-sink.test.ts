@@ -125,30 +125,28 @@ describe('MysqlSink', () => {
     });
   });
 
-  it('reads a run recorded by an earlier version (no id_scope) as keyed by its source fingerprint', async () => {
-    await db.query(`UPDATE \`${settings.database}\`.tracebloc_ingest_runs SET id_scope = NULL WHERE ingestor_id = 'run-1'`);
+  /** The preflight's view of run-1 as an earlier version recorded it: `column` NULL (restored afterwards to `recorded`). */
+  async function priorWithout(column: 'id_scope' | 'source_hash_kind', recorded: string) {
+    const runs = `\`${settings.database}\`.tracebloc_ingest_runs`;
+    const [row] = await db.query<{ v: string | null }>(`SELECT ${column} AS v FROM ${runs} WHERE ingestor_id = 'run-1'`);
+    expect(row!.v).toBe(recorded);
+    await db.query(`UPDATE ${runs} SET ${column} = NULL WHERE ingestor_id = 'run-1'`);
     try {
       const sink = new MysqlSink(plan, settings);
       const prior = await sink.preflight(identity);
       await sink.close();
-      expect(prior?.idScope).toBe('source');
+      return prior;
     } finally {
-      await db.query(`UPDATE \`${settings.database}\`.tracebloc_ingest_runs SET id_scope = 'run' WHERE ingestor_id = 'run-1'`);
+      await db.query(`UPDATE ${runs} SET ${column} = ? WHERE ingestor_id = 'run-1'`, [recorded]);
     }
+  }
+
+  it('reads a run recorded by an earlier version (no id_scope) as keyed by its source fingerprint', async () => {
+    expect((await priorWithout('id_scope', 'run'))?.idScope).toBe('source');
   });
 
   it('reads a run recorded by an earlier version (no source_hash_kind) as fingerprinted over its cells', async () => {
-    const [recorded] = await db.query<{ kind: string | null }>(`SELECT source_hash_kind AS kind FROM \`${settings.database}\`.tracebloc_ingest_runs WHERE ingestor_id = 'run-1'`);
-    expect(recorded!.kind).toBe('bytes');
-    await db.query(`UPDATE \`${settings.database}\`.tracebloc_ingest_runs SET source_hash_kind = NULL WHERE ingestor_id = 'run-1'`);
-    try {
-      const sink = new MysqlSink(plan, settings);
-      const prior = await sink.preflight(identity);
-      await sink.close();
-      expect(prior?.sourceHashKind).toBe('cells');
-    } finally {
-      await db.query(`UPDATE \`${settings.database}\`.tracebloc_ingest_runs SET source_hash_kind = 'bytes' WHERE ingestor_id = 'run-1'`);
-    }
+    expect((await priorWithout('source_hash_kind', 'bytes'))?.sourceHashKind).toBe('cells');
   });
 
   it('refuses to touch a table that holds a dataset of another ingest', async () => {
