@@ -28,6 +28,8 @@ import { cpuSecondsOf, findMysqld, GNU_TIME, machineBusySeconds, runMeasured, ru
 const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const CLI = path.join(REPO, 'dist', 'cli', 'main.js');
 /** The CLI runs with the node flags the image's ENTRYPOINT gives it, then any from BENCH_NODE_ARGS. */
+/** The node binary for the CLI child: BENCH_NODE (e.g. a Node 24 binary, as in the image), else this one. */
+const CLI_NODE = process.env['BENCH_NODE'] || process.execPath;
 const CLI_NODE_FLAGS = [...imageNodeFlags(REPO), ...(process.env['BENCH_NODE_ARGS'] ?? '').split(' ').filter(Boolean)];
 const DATA = path.join(REPO, 'bench', '.data');
 const TOKEN = 'bench';
@@ -52,7 +54,9 @@ const USAGE = `Usage: node bench/run.mjs [options]   (npm run bench builds first
 
 Env: BENCH_MYSQL_HOST/BENCH_MYSQL_PORT/BENCH_DB_USER/BENCH_DB_PASSWORD (default 127.0.0.1:3306 root, empty);
      BENCH_NODE_ARGS: extra node flags for the CLI child (after those of the Dockerfile's ENTRYPOINT,
-     which the CLI always runs with), e.g. "--max-semi-space-size=4".`;
+     which the CLI always runs with), e.g. "--max-semi-space-size=4";
+     BENCH_NODE: the node binary the CLI child runs on (default: the one running the harness), e.g. a
+     Node 24 binary as in the image.`;
 
 const { values: opts } = parseArgs({
   options: {
@@ -300,7 +304,7 @@ async function runCli(w, yaml, run, database) {
     contention = await withContention(
       () =>
         runMeasured(
-          process.execPath,
+          CLI_NODE,
           [...nodeArgs, CLI, 'run', yaml, '--storage-root', run.root, '--out', run.out, '--json'],
           { env, cwd: run.dir, scratchDir: run.dir },
         ),
@@ -518,7 +522,8 @@ async function describeMachine() {
     }
   }
   log(
-    `commit ${commit}; machine: ${cores} cores (${cpu}), ${Math.round(os.totalmem() / 1073741824)} GiB RAM, node ${process.version}, ` +
+    `commit ${commit}; machine: ${cores} cores (${cpu}), ${Math.round(os.totalmem() / 1073741824)} GiB RAM, node ${process.version}` +
+      `${CLI_NODE === process.execPath ? '' : ` (CLI on ${execFileSync(CLI_NODE, ['--version']).toString().trim()})`}, ` +
       `MariaDB/MySQL ${server} (local_infile=${infile}, buffer pool ${pool}, flush_log_at_trx_commit=${flush}), ` +
       `sharp ${sharp.versions.sharp}/libvips ${sharp.versions.vips}, peak RSS via ${GNU_TIME ?? '/proc VmHWM polling'}, ` +
       `CLI node flags [${CLI_NODE_FLAGS.join(' ')}], ` +

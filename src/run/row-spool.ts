@@ -58,7 +58,8 @@ export class RowSpool {
       for (const name of await readdir(dir)) {
         if (name.startsWith(prefix) && name.endsWith('.spool')) await rm(path.join(dir, name), { force: true });
       }
-      const out = createWriteStream(spool.file, { flags: 'wx', mode: 0o600 });
+      // One flush in flight at a time, on every Node version (the default buffer grew from 16 to 64 KiB in Node 22).
+      const out = createWriteStream(spool.file, { flags: 'wx', mode: 0o600, highWaterMark: FLUSH_CHARS });
       out.on('error', (err) => {
         spool.failure ??= err;
       });
