@@ -23,13 +23,19 @@ import { startBackend } from './lib/backend.mjs';
 import { ensureImages, ensureTabular, TABULAR_COLUMNS } from './lib/datasets.mjs';
 import { imageLimit, loadDataLimit } from './lib/limits.mjs';
 import { imageNodeFlags } from './lib/image-node-flags.mjs';
+import { imageNode } from '../scripts/image-node.mjs';
 import { cpuSecondsOf, findMysqld, GNU_TIME, machineBusySeconds, runMeasured, running, waitQuiet } from './lib/measure.mjs';
 
 const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const CLI = path.join(REPO, 'dist', 'cli', 'main.js');
+const log = (msg) => process.stderr.write(`[bench] ${msg}\n`);
+/**
+ * The node the CLI runs on: the image's (the Dockerfile's Node major, scripts/image-node.mjs) unless
+ * BENCH_NODE names another binary, or `harness` for the one running this script.
+ */
+const CLI_NODE = cliNode();
+const CLI_NODE_VERSION = execFileSync(CLI_NODE, ['--version']).toString().trim();
 /** The CLI runs with the node flags the image's ENTRYPOINT gives it, then any from BENCH_NODE_ARGS. */
-/** The node binary for the CLI child: BENCH_NODE (e.g. a Node 24 binary, as in the image), else this one. */
-const CLI_NODE = process.env['BENCH_NODE'] || process.execPath;
 const CLI_NODE_FLAGS = [...imageNodeFlags(REPO), ...(process.env['BENCH_NODE_ARGS'] ?? '').split(' ').filter(Boolean)];
 const DATA = path.join(REPO, 'bench', '.data');
 const TOKEN = 'bench';
@@ -55,8 +61,9 @@ const USAGE = `Usage: node bench/run.mjs [options]   (npm run bench builds first
 Env: BENCH_MYSQL_HOST/BENCH_MYSQL_PORT/BENCH_DB_USER/BENCH_DB_PASSWORD (default 127.0.0.1:3306 root, empty);
      BENCH_NODE_ARGS: extra node flags for the CLI child (after those of the Dockerfile's ENTRYPOINT,
      which the CLI always runs with), e.g. "--max-semi-space-size=4";
-     BENCH_NODE: the node binary the CLI child runs on (default: the one running the harness), e.g. a
-     Node 24 binary as in the image.`;
+     BENCH_NODE: the node binary the CLI child runs on; default: the image's Node (the Dockerfile's
+     major, fetched once from the npm registry by scripts/image-node.mjs into .cache/node/), or
+     \`harness\` for the node running this script.`;
 
 const { values: opts } = parseArgs({
   options: {
@@ -96,8 +103,6 @@ for (const name of selected) {
     process.exit(2);
   }
 }
-
-const log = (msg) => process.stderr.write(`[bench] ${msg}\n`);
 
 if (!existsSync(CLI)) {
   console.error(`${path.relative(REPO, CLI)} is missing: run \`npm run build\` (or \`npm run bench\`, which builds)`);
@@ -385,6 +390,7 @@ function summarize(w, reps) {
     rows_per_s: Math.round(rowsPerS),
     peak_rss_mb: rss.length ? Math.max(...rss) : null,
     backend_requests: reps[reps.length - 1]?.backendRequests ?? null,
+    cli_node: CLI_NODE_VERSION,
     limit_rows_per_s: Math.round(limitRate),
     ratio_of_limit: round(rowsPerS / limitRate, 3),
     // extras: spread over the repetitions, where the time went (the CLI's own timings_ms, medians),
@@ -522,13 +528,24 @@ async function describeMachine() {
     }
   }
   log(
-    `commit ${commit}; machine: ${cores} cores (${cpu}), ${Math.round(os.totalmem() / 1073741824)} GiB RAM, node ${process.version}` +
-      `${CLI_NODE === process.execPath ? '' : ` (CLI on ${execFileSync(CLI_NODE, ['--version']).toString().trim()})`}, ` +
+    `commit ${commit}; machine: ${cores} cores (${cpu}), ${Math.round(os.totalmem() / 1073741824)} GiB RAM, node ${process.version} (the CLI's: ${CLI_NODE_VERSION}), ` +
       `MariaDB/MySQL ${server} (local_infile=${infile}, buffer pool ${pool}, flush_log_at_trx_commit=${flush}), ` +
       `sharp ${sharp.versions.sharp}/libvips ${sharp.versions.vips}, peak RSS via ${GNU_TIME ?? '/proc VmHWM polling'}, ` +
       `CLI node flags [${CLI_NODE_FLAGS.join(' ')}], ` +
       `${quick ? 'QUICK sizes, ' : ''}${new Date().toISOString()}`,
   );
+}
+
+function cliNode() {
+  const asked = process.env['BENCH_NODE'];
+  if (asked === 'harness') return process.execPath;
+  if (asked) return asked;
+  try {
+    return imageNode(REPO);
+  } catch (err) {
+    log(`the image's Node is not available (${err?.message ?? err}); the CLI runs on this node, ${process.version}`);
+    return process.execPath;
+  }
 }
 
 function isContended(otherCpuS, seconds) {
