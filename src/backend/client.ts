@@ -7,7 +7,8 @@
 import type { JsonValue } from '../config/types.js';
 import { IngestError } from '../errors.js';
 import type { EgressLog } from './egress-log.js';
-import { rowsBody, type RowMeta } from './row-bodies.js';
+import { rowsBody, RowsBodyWriter, type RowMeta } from './row-bodies.js';
+import type { JsonDataIds } from '../keys/json-ids.js';
 import { toJsonText, type BackendRequest, type BackendResponse, type Transport } from './transport.js';
 
 export type { RowMeta } from './row-bodies.js';
@@ -35,6 +36,7 @@ export class BackendClient {
   readonly #intent: 'train' | 'test';
   readonly #egress: EgressLog | undefined;
   readonly #signal: AbortSignal | undefined;
+  readonly #bodies: RowsBodyWriter;
   #requestCount = 0;
 
   constructor(transport: Transport, opts: BackendClientOptions) {
@@ -46,6 +48,7 @@ export class BackendClient {
     this.#intent = opts.intent;
     this.#egress = opts.egress;
     this.#signal = opts.signal;
+    this.#bodies = new RowsBodyWriter(opts.ingestorId);
   }
 
   /** Requests issued by this client (successful or not). */
@@ -65,17 +68,18 @@ export class BackendClient {
    * garbage). Refuses what `sendRows` refuses (non-finite numbers …).
    */
   encodeRows(rows: readonly RowMeta[]): EncodedRows {
-    const bytes = rowsBody(this.#ingestorId, rows.length, (i) => rows[i]!.data_id, (i) => rows[i]!.data_intent, (i) => rows[i]!.label);
+    const bytes = rowsBody(this.#bodies, rows.length, (i) => rows[i]!.data_id, (i) => rows[i]!.data_intent, (i) => rows[i]!.label);
     return { count: rows.length, bytes };
   }
 
   /**
-   * `encodeRows` for `count` rows of this client's intent given by accessors (no object per row):
-   * the same bytes as `encodeRows` of the rows `{data_id: dataId(i), data_intent, label: label(i)}`.
+   * `encodeRows` for rows of this client's intent given by their ids' JSON (`DataIdAssigner.assignManyJson`)
+   * and a label accessor (no string or object per row): the same bytes as `encodeRows` of the rows
+   * `{data_id, data_intent, label: label(i)}`.
    */
-  encodeRowsOf(count: number, dataId: (i: number) => string, label: (i: number) => RowMeta['label']): EncodedRows {
+  encodeRowsOfIds(ids: JsonDataIds, label: (i: number) => RowMeta['label']): EncodedRows {
     const intent = this.#intent;
-    return { count, bytes: rowsBody(this.#ingestorId, count, dataId, () => intent, label) };
+    return { count: ids.count, bytes: this.#bodies.write(ids, () => intent, label) };
   }
 
   /** Call 1 with a body from `encodeRows`. An empty batch sends nothing. */

@@ -205,14 +205,10 @@ function spoolFeed(o: WritePassOptions, spool: RowSpool): BatchFeed {
     // directly (no object per row).
     const cut = (last: boolean): Batch => {
       const b = batcher.take();
-      const dataIds = o.keys.assignMany(b.rows, b.sources);
-      const body = backend.encodeRowsOf(
-        dataIds.length,
-        (i) => dataIds[i]!,
-        (i) => (labels ? labels.encode(b.labels[i] ?? '') : null),
-      );
+      const ids = o.keys.assignManyJson(b.rows, b.sources);
+      const body = backend.encodeRowsOfIds(ids, (i) => (labels ? labels.encode(b.labels[i] ?? '') : null));
       // A batch committed already (the stage, a resumed attempt) is only sent: its rows need no encoding.
-      const rowsOut = index < committed ? { count: dataIds.length, firstDataId: dataIds[0] ?? '', payload: [] } : encodeBatch(dataIds, b.encoded);
+      const rowsOut = index < committed ? { count: ids.count, firstDataId: '', payload: [] } : encodeBatch(o.keys.assignMany(b.rows, b.sources), b.encoded);
       return { index: index++, rows: [], encoded: rowsOut, meta: [], body, files: [], last };
     };
     for await (const chunk of spool.readChunks()) {

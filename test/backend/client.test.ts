@@ -7,6 +7,8 @@ import { DryRunTransport } from '../../src/backend/dry-run-transport.js';
 import { EgressLog, type EgressEntry } from '../../src/backend/egress-log.js';
 import { HttpTransport } from '../../src/backend/http-transport.js';
 import { IngestError } from '../../src/errors.js';
+import { dataIdAssigner } from '../../src/keys/data-id.js';
+import { jsonIdsOf } from '../../src/keys/json-ids.js';
 import { startFakeBackend, type FakeBackend } from '../support/fake-backend.js';
 
 const TOKEN = 'client-test-token-7f3a';
@@ -173,12 +175,40 @@ describe('BackendClient against the fake backend', () => {
       const expected = JSON.stringify(rows.map((r) => ({ data_id: r.data_id, data_intent: r.data_intent, label: r.label, is_sample: false, injestor_id: 'ing-"q"\\-\u2028' })));
       expect(client.encodeRows(rows).bytes.toString('utf8')).toBe(expected);
     }
-    // The accessor form, for rows of the client's intent, gives the same bytes.
+    // The form from ids' JSON, for rows of the client's intent, gives the same bytes.
     const tests = many.filter((r) => r.data_intent === 'test');
-    const viaAccessors = client.encodeRowsOf(tests.length, (i) => tests[i]!.data_id, (i) => tests[i]!.label);
-    expect(viaAccessors.count).toBe(tests.length);
-    expect(viaAccessors.bytes.equals(client.encodeRows(tests).bytes)).toBe(true);
-    expect(() => client.encodeRowsOf(1, () => 'x', () => Number.NaN)).toThrow(IngestError);
+    const viaIds = client.encodeRowsOfIds(
+      jsonIdsOf(tests.length, (i) => tests[i]!.data_id),
+      (i) => tests[i]!.label,
+    );
+    expect(viaIds.count).toBe(tests.length);
+    expect(viaIds.bytes.equals(client.encodeRows(tests).bytes)).toBe(true);
+    expect(() => client.encodeRowsOfIds(jsonIdsOf(1, () => 'x'), () => Number.NaN)).toThrow(IngestError);
+    expect(client.encodeRowsOfIds(jsonIdsOf(0, () => 'x'), () => null).bytes.toString()).toBe('[]');
+  });
+
+  it('bodies stay exact past the cache of row endings of the body writer (thousands of distinct labels, both intents, then the first ones again)', () => {
+    const client = new BackendClient(transport, { table: 't', ingestorId: 'ing-9', intent: 'train' });
+    const rows: RowMeta[] = Array.from({ length: 5000 }, (_, i) => ({
+      data_id: `id-${i}`,
+      data_intent: i % 3 === 0 ? 'test' : 'train',
+      label: i % 2 ? `class ${i % 2500}` : i % 2600,
+    }));
+    const json = (rs: RowMeta[]) => JSON.stringify(rs.map((r) => ({ ...r, is_sample: false, injestor_id: 'ing-9' })));
+    expect(client.encodeRows(rows).bytes.toString('utf8')).toBe(json(rows));
+    const again = rows.slice(0, 50);
+    expect(client.encodeRows(again).bytes.toString('utf8')).toBe(json(again));
+  });
+
+  it('bodies from the JSON ids of a uuid assigner equal JSON.stringify of the rows with its string ids', () => {
+    const client = new BackendClient(transport, { table: 't', ingestorId: 'ing-u', intent: 'test' });
+    const keys = dataIdAssigner({ strategy: 'uuid' }, { salt: 'ab'.repeat(16), configHash: 'c'.repeat(64), scope: { run: 'r-1' } });
+    const rows = Array.from({ length: 1500 }, (_, i) => i * 977 + 2);
+    const labels = rows.map((r) => (r % 11 === 0 ? null : r % 10));
+    const ids = keys.assignMany(rows, rows.map(() => null));
+    const body = client.encodeRowsOfIds(keys.assignManyJson(rows, rows.map(() => null)), (i) => labels[i]!);
+    const expected = JSON.stringify(ids.map((id, i) => ({ data_id: id, data_intent: 'test', label: labels[i], is_sample: false, injestor_id: 'ing-u' })));
+    expect(body.bytes.toString('utf8')).toBe(expected);
   });
 
   it('encodeRows equals JSON.stringify on random ids, class labels and numbers (every printable-ASCII edge, escapes, non-ASCII, surrogates)', () => {

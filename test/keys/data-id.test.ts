@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { dataIdAssigner, formatUuidV8 } from '../../src/keys/data-id.js';
+import { dataIdAssigner, formatUuidV8, writeUuidV8Json } from '../../src/keys/data-id.js';
 
 const material = { salt: 'a'.repeat(64), configHash: 'c'.repeat(64), scope: { run: '6f1c2a9e-0d4b-4c8e-9a57-3b2d1e0f4a6c' } };
 /** Row 7's id under the v1 derivation with the legacy material below, computed by the v1 code before v2 existed. */
@@ -44,6 +44,36 @@ describe('data_id', () => {
     expect(a.assignMany([], [])).toEqual([]);
     const c = dataIdAssigner({ strategy: 'column', column: 'pid' }, material);
     expect(c.assignMany([4, 9], ['P-4', 'P-9'])).toEqual(['P-4', 'P-9']);
+  });
+
+  it('assignManyJson gives the JSON text of the ids assignMany gives, back to back, with their ends', () => {
+    const check = (a: ReturnType<typeof dataIdAssigner>, rows: number[], sources: (string | null)[]) => {
+      const json = a.assignManyJson(rows, sources);
+      const ids = a.assignMany(rows, sources);
+      expect(json.count).toBe(ids.length);
+      expect(Buffer.from(json.bytes).toString('utf8')).toBe(ids.map((id) => JSON.stringify(id)).join(''));
+      let start = 0;
+      ids.forEach((id, i) => {
+        expect(Buffer.from(json.bytes.subarray(start, json.ends[i])).toString('utf8')).toBe(JSON.stringify(id));
+        start = json.ends[i]!;
+      });
+      expect(start).toBe(json.bytes.length);
+    };
+    const rows = [1, 2, 3, 999, 2 ** 32 - 1, 2 ** 32, 2 ** 32 + 5, 2 ** 40 + 123, Number.MAX_SAFE_INTEGER, ...Array.from({ length: 2000 }, (_, i) => i * 7919)];
+    check(dataIdAssigner({ strategy: 'uuid' }, material), rows, rows.map(() => null));
+    check(dataIdAssigner({ strategy: 'uuid' }, material), [], []);
+    const awkward = ['P-4', 'quote"d', 'back\\slash', 'tab\tx', '猫🐱', '\ud800', ''];
+    check(dataIdAssigner({ strategy: 'column', column: 'pid' }, material), awkward.map((_, i) => i + 1), awkward);
+  });
+
+  it('writes a UUID as JSON bytes exactly as JSON.stringify(formatUuidV8) for every byte value in every position', () => {
+    const out = new Uint8Array(40);
+    for (let v = 0; v < 256; v++) {
+      const block = new Uint8Array(18);
+      for (let k = 0; k < 16; k++) block[2 + k] = (v + 37 * k) & 0xff;
+      writeUuidV8Json(block, 2, out, 1);
+      expect(Buffer.from(out.subarray(1, 39)).toString('latin1')).toBe(JSON.stringify(formatUuidV8(block.subarray(2))));
+    }
   });
 
   it('uses the source value under the explicit column strategy', () => {
