@@ -2,7 +2,7 @@
 // `npm run bench`: the ingestor's benchmark suite (issue 5, part 1).
 //
 // For each workload: deterministic dataset (cached in bench/.data/), the machine's limit measured on
-// the same rows/files, then the real built CLI (`node <ENTRYPOINT flags> dist/cli/main.js run …`) against the
+// the same rows/files, then the real built CLI as the image runs it (`<image node> <ENTRYPOINT flags> dist/cli.mjs run …`) against the
 // machine's MariaDB (fresh database) and a loopback backend (fresh port). One JSON line per
 // workload on stdout; progress on stderr.
 //
@@ -22,12 +22,14 @@ import sharp from 'sharp';
 import { startBackend } from './lib/backend.mjs';
 import { ensureImages, ensureTabular, TABULAR_COLUMNS } from './lib/datasets.mjs';
 import { imageLimit, loadDataLimit } from './lib/limits.mjs';
-import { imageNodeFlags } from './lib/image-node-flags.mjs';
+import { imageEntrypoint } from './lib/image-node-flags.mjs';
 import { imageNode } from '../scripts/image-node.mjs';
 import { cpuSecondsOf, findMysqld, GNU_TIME, machineBusySeconds, runMeasured, running, waitQuiet } from './lib/measure.mjs';
 
 const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-const CLI = path.join(REPO, 'dist', 'cli', 'main.js');
+/** The script the image's ENTRYPOINT runs (the bundle, dist/cli.mjs), with its node flags. */
+const ENTRYPOINT = imageEntrypoint(REPO);
+const CLI = ENTRYPOINT.script;
 const log = (msg) => process.stderr.write(`[bench] ${msg}\n`);
 /**
  * The node the CLI runs on: the image's (the Dockerfile's Node major, scripts/image-node.mjs) unless
@@ -36,7 +38,7 @@ const log = (msg) => process.stderr.write(`[bench] ${msg}\n`);
 const CLI_NODE = cliNode();
 const CLI_NODE_VERSION = execFileSync(CLI_NODE, ['--version']).toString().trim();
 /** The CLI runs with the node flags the image's ENTRYPOINT gives it, then any from BENCH_NODE_ARGS. */
-const CLI_NODE_FLAGS = [...imageNodeFlags(REPO), ...(process.env['BENCH_NODE_ARGS'] ?? '').split(' ').filter(Boolean)];
+const CLI_NODE_FLAGS = [...ENTRYPOINT.flags, ...(process.env['BENCH_NODE_ARGS'] ?? '').split(' ').filter(Boolean)];
 const DATA = path.join(REPO, 'bench', '.data');
 const TOKEN = 'bench';
 

@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// The Node.js the image runs on (the Dockerfile's base image: Node 24 LTS), for this machine.
+// The Node.js the image runs on (the version the Dockerfile's base image holds), for this machine.
 //
 //   node scripts/image-node.mjs                 prints the path of its `node` binary (fetched once)
 //   node scripts/image-node.mjs ARGS…           runs it with ARGS (e.g. node_modules/vitest/vitest.mjs run)
@@ -16,27 +16,28 @@ import { fileURLToPath } from 'node:url';
 
 const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 
-/** A Node 24 LTS release: the major must be the Dockerfile's (checked below). */
-export const IMAGE_NODE_VERSION = '24.22.3';
-
-/** The major of the Dockerfile's NODE_IMAGE (`node:<major>-…@sha256:…`). */
-export function dockerfileNodeMajor(repo = REPO) {
+/**
+ * The Node version of the Dockerfile's base image: its comment names it (`# Node 24 LTS (24.18.0), …`)
+ * next to the digest, and its major must be the image tag's (`node:24-…@sha256:…`).
+ */
+export function dockerfileNodeVersion(repo = REPO) {
   const text = readFileSync(path.join(repo, 'Dockerfile'), 'utf8');
-  const m = /^ARG NODE_IMAGE=node:(\d+)-/m.exec(text);
-  if (!m) throw new Error('the Dockerfile names no node:<major>-… base image (ARG NODE_IMAGE)');
-  return Number(m[1]);
+  const tag = /^ARG NODE_IMAGE=node:(\d+)-/m.exec(text);
+  const named = /^# Node (\d+) LTS \((\d+\.\d+\.\d+)\)/m.exec(text);
+  if (!tag || !named) throw new Error('the Dockerfile names no node:<major>-… base image with a "# Node <major> LTS (<version>)" comment');
+  if (tag[1] !== named[1] || !named[2].startsWith(`${tag[1]}.`)) {
+    throw new Error(`the Dockerfile's base image is node:${tag[1]}, its comment says Node ${named[2]}`);
+  }
+  return named[2];
 }
 
 /** The path of the image's node for this machine, fetched into .cache/node/ the first time. */
 export function imageNode(repo = REPO) {
-  const major = dockerfileNodeMajor(repo);
-  if (Number(IMAGE_NODE_VERSION.split('.')[0]) !== major) {
-    throw new Error(`scripts/image-node.mjs pins Node ${IMAGE_NODE_VERSION}, the Dockerfile's base image is Node ${major}: update IMAGE_NODE_VERSION`);
-  }
-  const dir = path.join(repo, '.cache', 'node', IMAGE_NODE_VERSION);
+  const version = dockerfileNodeVersion(repo);
+  const dir = path.join(repo, '.cache', 'node', version);
   const bin = path.join(dir, 'package', 'bin', 'node');
   if (existsSync(bin)) return bin;
-  const pkg = `node-${process.platform}-${process.arch}@${IMAGE_NODE_VERSION}`;
+  const pkg = `node-${process.platform}-${process.arch}@${version}`;
   rmSync(dir, { recursive: true, force: true });
   mkdirSync(dir, { recursive: true });
   process.stderr.write(`[image-node] fetching ${pkg} from the npm registry into ${path.relative(repo, dir)}/\n`);
@@ -47,8 +48,8 @@ export function imageNode(repo = REPO) {
     .pop();
   execFileSync('tar', ['xzf', tgz, '-C', dir], { cwd: dir, stdio: 'inherit' });
   rmSync(path.join(dir, tgz), { force: true });
-  const version = execFileSync(bin, ['--version']).toString().trim();
-  if (version !== `v${IMAGE_NODE_VERSION}`) throw new Error(`${pkg} holds node ${version}, expected v${IMAGE_NODE_VERSION}`);
+  const got = execFileSync(bin, ['--version']).toString().trim();
+  if (got !== `v${version}`) throw new Error(`${pkg} holds node ${got}, expected v${version}`);
   return bin;
 }
 

@@ -12,7 +12,7 @@ describe('library API', () => {
   it('the package exports resolve: library, types and schema', async () => {
     const pkg = (await import('../package.json', { with: { type: 'json' } })).default as { exports: Record<string, unknown>; bin: Record<string, string> };
     expect(Object.keys(pkg.exports)).toEqual(expect.arrayContaining(['.', './schema']));
-    expect(pkg.bin['tracebloc-ingest']).toBe('dist/cli/main.js');
+    expect(pkg.bin['tracebloc-ingest']).toBe('dist/cli.mjs');
     const schema = (await import('../schemas/ingest.v1.json', { with: { type: 'json' } })).default as { $id: string };
     expect(schema.$id).toBe('https://tracebloc.io/schemas/ingest.v1.json');
   });

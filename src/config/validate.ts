@@ -15,9 +15,10 @@ import { parseSqlType } from './sql-type.js';
 import { CATEGORIES } from './categories.js';
 import { PLATFORM_COLUMNS } from './platform-layout.js';
 import type { Category, IngestConfig } from './types.js';
+import { PACKAGE_ROOT } from '../package-root.js';
 
-/** `src/config/` in tests and `dist/config/` when built are both two levels below the package root. */
-const SCHEMA_URL = new URL('../../schemas/ingest.v1.json', import.meta.url);
+/** The schema the compiled validator was built from (its category list is read here). */
+const SCHEMA_URL = new URL('schemas/ingest.v1.json', PACKAGE_ROOT);
 const SCHEMA = JSON.parse(readFileSync(SCHEMA_URL, 'utf8')) as SchemaObject;
 
 // The schema compiled ahead of time by scripts/build-validator.mjs (allErrors; verbose: errors carry

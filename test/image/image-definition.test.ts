@@ -7,7 +7,7 @@ import { CLI, REPO } from '../support/cli.js';
 import { spawn } from 'node:child_process';
 import { tempDir } from '../support/tmp.js';
 // @ts-expect-error -- a plain .mjs helper of the benchmark, without type declarations
-import { imageNodeFlags } from '../../bench/lib/image-node-flags.mjs';
+import { imageEntrypoint, imageNodeFlags } from '../../bench/lib/image-node-flags.mjs';
 
 /**
  * No Docker engine here: what the image promises is checked on its definition, and its runtime
@@ -33,9 +33,10 @@ describe('Dockerfile', () => {
     const user = instructions.filter((l) => l.startsWith('USER '));
     expect(user).toEqual(['USER 65534:65534']);
     const entrypoint = instructions.filter((l) => l.startsWith('ENTRYPOINT '));
-    expect(entrypoint).toEqual(['ENTRYPOINT ["node", "--max-semi-space-size=8", "/app/dist/cli/main.js"]']);
-    // What the benchmark runs the CLI with.
+    expect(entrypoint).toEqual(['ENTRYPOINT ["node", "--max-semi-space-size=8", "/app/dist/cli.mjs"]']);
+    // What the benchmark runs the CLI with, and the bundle the tests run.
     expect(imageNodeFlags(REPO)).toEqual(['--max-semi-space-size=8']);
+    expect((imageEntrypoint(REPO) as { script: string }).script).toBe(CLI);
     expect(instructions.some((l) => l.startsWith('CMD '))).toBe(false);
     expect(instructions.indexOf('USER 65534:65534')).toBeGreaterThan(instructions.findLastIndex((l) => l.startsWith('COPY ')));
   });
@@ -48,7 +49,7 @@ describe('Dockerfile', () => {
     const buildStage = instructions.slice(froms[0], froms[1]);
     const copied = buildStage.filter((l) => l.startsWith('COPY ')).flatMap((l) => l.split(/\s+/).slice(1, -1));
     const needed = ['package.json', 'tsconfig.build.json', 'src', 'schemas', ...[...build.matchAll(/node (scripts\/[\w.-]+)/g)].map((m) => m[1]!)];
-    expect(needed).toContain('scripts/build-validator.mjs');
+    expect(needed).toEqual(expect.arrayContaining(['scripts/build-validator.mjs', 'scripts/bundle-cli.mjs']));
     for (const file of needed) expect(copied, file).toContain(file);
   });
 

@@ -5,7 +5,8 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 export const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
-export const CLI = path.join(REPO, 'dist', 'cli', 'main.js');
+/** The CLI as the image and the package's bin run it: the bundle (scripts/bundle-cli.mjs). */
+export const CLI = path.join(REPO, 'dist', 'cli.mjs');
 export const FIXTURES = path.join(REPO, 'fixtures');
 
 export interface CliRun {
