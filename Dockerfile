@@ -4,7 +4,8 @@
 # (keyless), shipped with SBOM and SLSA provenance; charts pin it by digest. Never tagged `latest`.
 
 # Node 24 LTS (24.18.0), Debian bookworm slim: /bin/sh, env and timeout present. Pinned by the
-# multi-arch index digest; Dependabot (docker ecosystem) proposes updates.
+# multi-arch index digest; Dependabot (docker ecosystem) proposes updates: keep the version in this
+# comment that of the digest (scripts/image-node.mjs runs tests and benchmarks on that version).
 ARG NODE_IMAGE=node:24-bookworm-slim@sha256:6f7b03f7c2c8e2e784dcf9295400527b9b1270fd37b7e9a7285cf83b6951452d
 
 FROM ${NODE_IMAGE} AS build

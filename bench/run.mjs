@@ -31,12 +31,6 @@ const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const ENTRYPOINT = imageEntrypoint(REPO);
 const CLI = ENTRYPOINT.script;
 const log = (msg) => process.stderr.write(`[bench] ${msg}\n`);
-/**
- * The node the CLI runs on: the image's (the Dockerfile's Node major, scripts/image-node.mjs) unless
- * BENCH_NODE names another binary, or `harness` for the one running this script.
- */
-const CLI_NODE = cliNode();
-const CLI_NODE_VERSION = execFileSync(CLI_NODE, ['--version']).toString().trim();
 /** The CLI runs with the node flags the image's ENTRYPOINT gives it, then any from BENCH_NODE_ARGS. */
 const CLI_NODE_FLAGS = [...ENTRYPOINT.flags, ...(process.env['BENCH_NODE_ARGS'] ?? '').split(' ').filter(Boolean)];
 const DATA = path.join(REPO, 'bench', '.data');
@@ -63,8 +57,8 @@ const USAGE = `Usage: node bench/run.mjs [options]   (npm run bench builds first
 Env: BENCH_MYSQL_HOST/BENCH_MYSQL_PORT/BENCH_DB_USER/BENCH_DB_PASSWORD (default 127.0.0.1:3306 root, empty);
      BENCH_NODE_ARGS: extra node flags for the CLI child (after those of the Dockerfile's ENTRYPOINT,
      which the CLI always runs with), e.g. "--max-semi-space-size=4";
-     BENCH_NODE: the node binary the CLI child runs on; default: the image's Node (the Dockerfile's
-     major, fetched once from the npm registry by scripts/image-node.mjs into .cache/node/), or
+     BENCH_NODE: the node binary the CLI child runs on; default: the image's Node (the version the
+     Dockerfile names, fetched once from the npm registry by scripts/image-node.mjs into .cache/node/), or
      \`harness\` for the node running this script.`;
 
 const { values: opts } = parseArgs({
@@ -81,6 +75,14 @@ if (opts.help) {
   console.log(USAGE);
   process.exit(0);
 }
+
+/**
+ * The node the CLI runs on: the image's (the Dockerfile's Node version, scripts/image-node.mjs) unless
+ * BENCH_NODE names another binary, or `harness` for the one running this script. The limits are
+ * measured by this script, on the harness's node.
+ */
+const CLI_NODE = cliNode();
+const CLI_NODE_VERSION = execFileSync(CLI_NODE, ['--version']).toString().trim();
 
 const quick = opts.quick;
 const repeat = opts.profile ? 1 : Number(opts.repeat ?? (quick ? 1 : 3));

@@ -5,7 +5,9 @@
 // resolved, read and compiled on its own. One file loads in about two thirds of the time (measured on
 // Node 24: `--version` 0.14-0.20 s against 0.21-0.29 s; BENCHMARKS.md). Built from dist/ (after tsc),
 // so the bundle runs exactly the compiled modules the tests run. Left out, resolved from
-// node_modules at run time: sharp (a native addon, loaded only by categories with images).
+// node_modules at run time: sharp (a native addon, loaded only by categories with images), and
+// the one require() of ajv's runtime helper in the generated schema validator (ajv is a
+// production dependency; the image keeps node_modules).
 // dist/cli.mjs sits one level below the package root, like every dist/ module, so the paths to
 // package.json and schemas/ (src/package-root.ts) hold in it too.
 import { build } from 'esbuild';

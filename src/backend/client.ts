@@ -63,7 +63,7 @@ export class BackendClient {
   }
 
   /**
-   * Call 1's body for `rows`, serialized now: a batch waiting for its turn then holds one string
+   * Call 1's body for `rows`, serialized now: a batch waiting for its turn then holds one buffer
    * rather than an object per row (which would outlive the young generation and pile up as old-space
    * garbage). Refuses what `sendRows` refuses (non-finite numbers …).
    */

@@ -152,8 +152,9 @@ async function ingestCommand(args: CliArgs, io: CliIO): Promise<number> {
         // A local preview starts its record afresh; a cluster run appends (a resumed run continues it).
         if (!container && !env.mysql) await rm(egressPath, { force: true });
         egress = await EgressLog.open(egressPath);
-        // The HTTP transport (undici, ≈ 100 ms to load) only when a request will be made: a plan or a
-        // dry run never loads it.
+        // The HTTP transport (undici) only when a request will be made: a plan or a dry run never
+        // evaluates it (in the bundle its code is only parsed at start; from dist/cli/ it is not
+        // even loaded, ≈ 100 ms).
         transport = env.token
           ? new (await import('../backend/http-transport.js')).HttpTransport({
               baseUrl: env.backendUrl,

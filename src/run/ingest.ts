@@ -8,7 +8,7 @@ import { computeBuckets } from '../labels/bucket.js';
 import { bucketEncoder, passthroughEncoder, type LabelEncoder } from '../labels/policy.js';
 import { newCounters, type Counters } from '../report/counters.js';
 import { EXIT, exitCodeFor, type ExitCode } from '../report/exit-codes.js';
-import type { PriorRun, RowSink, RowStage } from '../sinks/types.js';
+import type { PriorRun, RowSink } from '../sinks/types.js';
 import { checkPass, type CheckResult } from './check-pass.js';
 import { quarantineVerdict } from './quarantine.js';
 import { registerDataset } from './register.js';
@@ -17,7 +17,7 @@ import { loadProcessors } from '../plugins/load-processors.js';
 import { runtimeFor } from '../categories/registry.js';
 import { RowSpool } from './row-spool.js';
 import { FileStage } from '../files/file-stage.js';
-import { StagedLoad } from './staged-load.js';
+import { StagedLoad, type StageTarget } from './staged-load.js';
 
 export type RunStatus = 'succeeded' | 'quarantined' | 'planned' | 'rejected' | 'failed' | 'interrupted';
 
@@ -84,13 +84,15 @@ export async function ingest(o: IngestOptions): Promise<IngestResult> {
   let opened = false;
   let spool: RowSpool | null = null;
   let stage: FileStage | null = null;
-  let staged: { load: StagedLoad; stage: RowStage; salt: string } | null = null;
+  let staged: StagedLoad | null = null;
   /** Settles (never rejects) once the staged loads ended: whether every accepted row is in the stage. */
   let stagedLoad: Promise<boolean> = Promise.resolve(false);
 
   let refused = false;
   const finish = async (status: RunStatus, error: IngestError | null, problems: readonly IngestError[] = []) => {
     refused = status === 'rejected';
+    // The staged loads end first: the check's time (stamped when they do) is within the total.
+    await stagedLoad;
     timings.totalMs = Math.round(performance.now() - started);
     const result: IngestResult = {
       status,
@@ -181,7 +183,7 @@ export async function ingest(o: IngestOptions): Promise<IngestResult> {
     }
 
     const backend = await o.openBackend(ingestorId);
-    const stagedBatches = staged && (await stagedLoad) ? staged.load.batches : null;
+    const stagedBatches = staged && (await stagedLoad) ? staged.batches : null;
     const batchSize = prior && prior.batchSize > 0 ? prior.batchSize : o.plan.batchSize;
     const openedSink = await o.sink.open({
       ingestorId,
@@ -246,9 +248,10 @@ export async function ingest(o: IngestOptions): Promise<IngestResult> {
     return await finish(dataClass && !opened ? 'rejected' : 'failed', error);
   } finally {
     // A refused run leaves no table behind; any other end leaves the rollback to the server (fast exit).
-    // Loads still running end first.
+    // Loads still running end first (those of a check pass that ended by an error are not waited
+    // for: 'abandon' drops their connection, 'undo' rolls back behind them).
     await stagedLoad;
-    await staged?.stage.discard(refused ? 'undo' : 'abandon');
+    await staged?.discard(refused ? 'undo' : 'abandon');
     await spool?.remove();
     await stage?.remove();
   }
@@ -279,20 +282,29 @@ function idScope(prior: PriorRun | null, ingestorId: string, sourceHash: string)
 
 /**
  * Where a fresh run with a row spool can load its rows while the check pass still reads (the sink's
- * stage, RowSink.stage), the spool hands each row to it too. Null when the sink cannot stage.
+ * stage, RowSink.stage): the spool hands each row to it too. The stage opens (its table is created)
+ * while the first rows are read. Null when the sink cannot stage this run.
  */
-async function openRowStage(o: IngestOptions, prior: PriorRun | null, spool: RowSpool): Promise<{ load: StagedLoad; stage: RowStage; salt: string } | null> {
+async function openRowStage(o: IngestOptions, prior: PriorRun | null, spool: RowSpool): Promise<StagedLoad | null> {
   if (prior !== null || !o.sink.stage) return null;
   try {
     // One transaction per dataset is for datasets of moderate size: a larger one is written batch by
     // batch (a huge transaction is slow to roll back and may exceed a server's write-set limits).
     if ((await stat(o.plan.source.path)).size > STAGE_MAX_SOURCE_BYTES) return null;
-    const opened = await o.sink.stage({ ingestorId: o.ingestorId });
-    if (opened === null) return null;
-    const keys = dataIdAssigner(o.plan.dataId, { salt: opened.salt, configHash: o.plan.configHash, scope: { run: o.ingestorId } });
-    const load = new StagedLoad(opened.stage, keys, o.plan.batchSize);
+    const asked = o.sink.stage({ ingestorId: o.ingestorId });
+    if (asked === null) return null;
+    const opening = asked.opening.then((opened): StageTarget | null =>
+      opened === null
+        ? null
+        : {
+            stage: opened.stage,
+            salt: opened.salt,
+            keys: dataIdAssigner(o.plan.dataId, { salt: opened.salt, configHash: o.plan.configHash, scope: { run: o.ingestorId } }),
+          },
+    );
+    const load = new StagedLoad(opening, o.plan.batchSize);
     spool.tap((row, source, encoded) => load.add(row, source, encoded));
-    return { load, stage: opened.stage, salt: opened.salt };
+    return load;
   } catch (err) {
     // Without a stage the write pass writes the rows: slower, not wrong.
     o.logger.warn({ code: toIngestError(err).code }, 'rows cannot be loaded during the check pass; the write pass will write them');
@@ -301,10 +313,17 @@ async function openRowStage(o: IngestOptions, prior: PriorRun | null, spool: Row
 }
 
 /** Waits for the last staged loads; true when every accepted row is in the stage, else the stage is undone. */
-async function finishStagedLoad(o: IngestOptions, staged: { load: StagedLoad; stage: RowStage }): Promise<boolean> {
-  if (await staged.load.finish()) return true;
-  o.logger.warn({ code: toIngestError(staged.load.failure).code }, 'loading rows during the check pass failed; the write pass will write them');
-  await staged.stage.discard('undo');
+async function finishStagedLoad(o: IngestOptions, staged: StagedLoad): Promise<boolean> {
+  let failure: unknown;
+  try {
+    if (await staged.finish()) return true;
+    failure = staged.failure;
+  } catch (err) {
+    // Never rejects: it runs while the caller does other work (see `stagedLoad` in ingest).
+    failure = err;
+  }
+  o.logger.warn({ code: toIngestError(failure).code }, 'loading rows during the check pass failed; the write pass will write them');
+  await staged.discard('undo');
   return false;
 }
 

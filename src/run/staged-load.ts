@@ -1,6 +1,7 @@
 import type { DataIdAssigner } from '../keys/data-id.js';
 import type { EncodedBatch, RowStage } from '../sinks/types.js';
-import { joinEncoded, SpooledBatcher } from './encoded-batches.js';
+import { IngestError } from '../errors.js';
+import { joinEncoded, SpooledBatcher, type SpooledBatch } from './encoded-batches.js';
 
 /**
  * Batches waiting for the sink before the check pass waits for it (backpressure); also the most
@@ -10,29 +11,48 @@ import { joinEncoded, SpooledBatcher } from './encoded-batches.js';
  */
 const MAX_WAITING = 8;
 
+/** Where the rows go once the sink's stage is open: the stage, and the data_id keys of its table. */
+export interface StageTarget {
+  readonly stage: RowStage;
+  readonly keys: DataIdAssigner;
+  /** The table's salt (the keys are derived from it). */
+  readonly salt: string;
+}
+
 /**
  * The check pass's accepted rows, cut into the write pass's batches (same size, same order, same
  * data_ids) and loaded into the sink's stage while the source is still being read, so MySQL works
  * on the other core instead of after the check. Batches that wait when the stage gets to them are
- * loaded together. A load that fails ends the staging (the write pass then writes every row as
- * usual); it never fails the run.
+ * loaded together. The stage may still be opening when the first rows come (its table is created
+ * meanwhile): they wait for it, unencoded, within the same bound. A stage that cannot be opened, or
+ * a load that fails, ends the staging (the write pass then writes every row as usual); it never
+ * fails the run.
  */
 export class StagedLoad {
   private readonly batcher: SpooledBatcher;
-  private readonly waiting: EncodedBatch[] = [];
+  /** Cut batches not loaded yet: encoded, or as cut while the stage was still opening. */
+  private readonly waiting: (EncodedBatch | SpooledBatch)[] = [];
   private loading: Promise<void> | null = null;
   private readonly roomWaiters: (() => void)[] = [];
-  /** The first load failure: the stage is then unusable. */
+  private target: StageTarget | null = null;
+  private opened: Promise<StageTarget | null> | null = null;
+  /** The first failure (opening the stage or a load): the stage is then unusable. */
   failure: unknown = null;
   /** Batches cut so far (after `finish`, all of them). */
   batches = 0;
 
   constructor(
-    private readonly stage: RowStage,
-    private readonly keys: DataIdAssigner,
+    private readonly opening: Promise<StageTarget | null>,
     batchSize: number,
   ) {
     this.batcher = new SpooledBatcher(batchSize);
+    // Seen by the first load or by `finish`; not an unhandled rejection meanwhile.
+    opening.catch(() => undefined);
+  }
+
+  /** The stage's table salt, once it is open (after `finish`, if it opened). */
+  get salt(): string | null {
+    return this.target?.salt ?? null;
   }
 
   /** Takes an accepted row; returns a promise only when the check pass must wait for the sink. */
@@ -48,27 +68,61 @@ export class StagedLoad {
   async finish(): Promise<boolean> {
     if (this.batcher.pending > 0 && this.failure === null) this.cut();
     while (this.loading !== null) await this.loading;
+    // No batch at all (no valid row): the stage must still have opened to be committed.
+    if (this.failure === null) await this.open();
     return this.failure === null;
   }
 
+  /** Undoes the stage (RowStage.discard), once it has opened, if it did. Never throws. */
+  async discard(how: 'undo' | 'abandon'): Promise<void> {
+    const target = await this.opening.catch(() => null);
+    await target?.stage.discard(how);
+  }
+
   private cut(): void {
-    const { rows, sources, encoded } = this.batcher.take();
-    this.waiting.push(this.stage.encode(this.keys.assignMany(rows, sources), encoded));
+    const batch = this.batcher.take();
     this.batches++;
+    try {
+      // Encoded now when the stage is open, so it is ready when the previous load ends.
+      this.waiting.push(this.target ? encode(this.target, batch) : batch);
+    } catch (err) {
+      // Like a failed load: the staging ends, the run goes on.
+      this.failure ??= err;
+      this.waiting.length = 0;
+      this.wakeWaiters();
+      return;
+    }
     this.loading ??= this.drain();
+  }
+
+  /** The stage, waited for once; a failure to open it is the staging's failure. */
+  private open(): Promise<StageTarget | null> {
+    this.opened ??= this.opening.then(
+      (target) => {
+        if (target === null) this.failure ??= new IngestError('MYSQL_FAILED', 'the stage could not be opened');
+        this.target = target;
+        return target;
+      },
+      (err: unknown) => {
+        this.failure ??= err;
+        return null;
+      },
+    );
+    return this.opened;
   }
 
   private async drain(): Promise<void> {
     try {
-      while (this.waiting.length > 0 && this.failure === null) {
-        const group = this.waiting.splice(0, MAX_WAITING);
+      const target = await this.open();
+      while (target !== null && this.waiting.length > 0 && this.failure === null) {
+        const group = this.waiting.splice(0, MAX_WAITING).map((b) => ('payload' in b ? b : encode(target, b)));
         this.wakeWaiters();
-        await this.stage.load(joinEncoded(group));
+        await target.stage.load(joinEncoded(group));
       }
     } catch (err) {
-      this.failure = err;
-      this.waiting.length = 0;
+      this.failure ??= err;
     } finally {
+      if (this.failure !== null) this.waiting.length = 0;
       this.loading = null;
       this.wakeWaiters();
     }
@@ -77,4 +131,8 @@ export class StagedLoad {
   private wakeWaiters(): void {
     for (const wake of this.roomWaiters.splice(0)) wake();
   }
+}
+
+function encode(target: StageTarget, batch: SpooledBatch): EncodedBatch {
+  return target.stage.encode(target.keys.assignMany(batch.rows, batch.sources), batch.encoded);
 }

@@ -19,6 +19,7 @@ import { openRecords } from './open-records.js';
 import type { LoadedProcessor } from '../plugins/load-processors.js';
 import { TaskWindow } from './task-window.js';
 import { joinEncoded, SpooledBatcher } from './encoded-batches.js';
+import { jsonIdsOf } from '../keys/json-ids.js';
 
 export interface WritePassOptions {
   plan: Plan;
@@ -205,11 +206,18 @@ function spoolFeed(o: WritePassOptions, spool: RowSpool): BatchFeed {
     // directly (no object per row).
     const cut = (last: boolean): Batch => {
       const b = batcher.take();
-      const ids = o.keys.assignManyJson(b.rows, b.sources);
-      const body = backend.encodeRowsOfIds(ids, (i) => (labels ? labels.encode(b.labels[i] ?? '') : null));
-      // A batch committed already (the stage, a resumed attempt) is only sent: its rows need no encoding.
-      const rowsOut = index < committed ? { count: ids.count, firstDataId: '', payload: [] } : encodeBatch(o.keys.assignMany(b.rows, b.sources), b.encoded);
-      return { index: index++, rows: [], encoded: rowsOut, meta: [], body, files: [], last };
+      const label = (i: number) => (labels ? labels.encode(b.labels[i] ?? '') : null);
+      if (index < committed) {
+        // Committed already (the stage, a resumed attempt): only sent, so only the metadata is made,
+        // its data_ids written as JSON straight from the cipher (no string per id). The rows are
+        // never written (writeGroup leaves committed batches out), so they carry no payload.
+        const ids = o.keys.assignManyJson(b.rows, b.sources);
+        const encoded = { count: ids.count, firstDataId: '', payload: [] };
+        return { index: index++, rows: [], encoded, meta: [], body: backend.encodeRowsOfIds(ids, label), files: [], last };
+      }
+      const dataIds = o.keys.assignMany(b.rows, b.sources);
+      const body = backend.encodeRowsOfIds(jsonIdsOf(dataIds.length, (i) => dataIds[i]!), label);
+      return { index: index++, rows: [], encoded: encodeBatch(dataIds, b.encoded), meta: [], body, files: [], last };
     };
     for await (const chunk of spool.readChunks()) {
       for (const r of chunk) {

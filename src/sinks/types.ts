@@ -85,6 +85,12 @@ export interface PriorRun {
  * until `open` commits them with the run's record; dropped if the data is refused or the run ends
  * otherwise (a killed run's server-side transaction is rolled back by the server).
  */
+/** A stage opened by `RowSink.stage`, with the per-table salt of the data_id keys. */
+export interface OpenedStage {
+  readonly stage: RowStage;
+  readonly salt: string;
+}
+
 export interface RowStage {
   /** Encoded rows with their data_ids (as `RowSink.encodeBatch`), for `load`. */
   encode(dataIds: readonly string[], rows: readonly string[]): EncodedBatch;
@@ -136,9 +142,11 @@ export interface RowSink {
   /**
    * Optional: for a fresh run whose rows the check pass encodes (`encoder`), a stage to load them
    * into as they are checked, and the per-table salt of the data_id keys (they are assigned then).
-   * Null when the sink cannot stage this run (the write pass then writes as usual).
+   * Decided at once: null when the sink cannot stage this run (the write pass then writes as usual).
+   * Otherwise the stage opens while the check pass starts reading: `opening` resolves to it, or to
+   * null (or rejects) when it could not be opened after all.
    */
-  stage?(run: { readonly ingestorId: string }): Promise<{ stage: RowStage; salt: string } | null>;
+  stage?(run: { readonly ingestorId: string }): { readonly opening: Promise<OpenedStage | null> } | null;
   /** Records progress that is not part of a write (metadata sent, registration done). */
   markProgress(progress: BatchProgress): Promise<void>;
   /** Records the run's outcome. */

@@ -29,6 +29,14 @@ describe('Dockerfile', () => {
     expect(dockerfile).not.toMatch(/:latest\b/);
   });
 
+  it('names the Node version of its base image, of the major of the pinned tag (what test:image-node and the bench run on)', async () => {
+    // @ts-expect-error -- a plain .mjs script, without type declarations
+    const { dockerfileNodeVersion } = (await import('../../scripts/image-node.mjs')) as { dockerfileNodeVersion: (repo: string) => string };
+    const version = dockerfileNodeVersion(REPO);
+    const major = /^ARG NODE_IMAGE=node:(\d+)-/m.exec(dockerfile)![1];
+    expect(version).toMatch(new RegExp(`^${major}\\.\\d+\\.\\d+$`));
+  });
+
   it('runs as numeric user 65534 with the CLI as exec-form entrypoint and no arguments', () => {
     const user = instructions.filter((l) => l.startsWith('USER '));
     expect(user).toEqual(['USER 65534:65534']);

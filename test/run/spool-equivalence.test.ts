@@ -10,7 +10,7 @@ import { createLogger } from '../../src/log/logger.js';
 import { ingest, type IngestResult } from '../../src/run/ingest.js';
 import { MysqlSink, type MysqlSinkOptions } from '../../src/sinks/mysql/mysql-sink.js';
 import type { MysqlSettings } from '../../src/sinks/mysql/settings.js';
-import type { EncodedBatch, OutRow, RowStage, RunInfo } from '../../src/sinks/types.js';
+import type { EncodedBatch, OpenedStage, OutRow, RunInfo } from '../../src/sinks/types.js';
 import { IngestError } from '../../src/errors.js';
 import { startFakeBackend, type FakeBackend, type Json, type RecordedRequest } from '../support/fake-backend.js';
 import { createTestDatabase, MYSQL, type TestDatabase } from '../support/mysql.js';
@@ -184,27 +184,41 @@ class WatchedSink extends MysqlSink {
 
   /** Makes `open` ignore the stage, as when the server refuses the commit (the rows are then written batch by batch). */
   refuseStagedCommit = false;
+  /** Holds the stage's opening back this long (the check pass meanwhile cuts its first batches) … */
+  stageOpenDelayMs = 0;
+  /** … and then fails it: rejects, or resolves to null (the stage it opened is undone first). */
+  failStageOpen: 'reject' | 'null' | null = null;
 
   override open(run: RunInfo): Promise<{ salt: string; staged?: boolean }> {
     return super.open(this.refuseStagedCommit ? { ...run, staged: null } : run);
   }
 
-  override async stage(run: { readonly ingestorId: string }): Promise<{ stage: RowStage; salt: string } | null> {
+  override stage(run: { readonly ingestorId: string }): { readonly opening: Promise<OpenedStage | null> } | null {
     if (!this.allowStaging) return null;
-    const opened = await super.stage(run);
-    if (opened === null) return null;
-    const { stage } = opened;
-    return {
-      salt: opened.salt,
-      stage: {
-        encode: (ids, rows) => stage.encode(ids, rows),
-        load: async (batch) => {
-          if (++this.stagedLoads === this.failStagedLoad) throw new IngestError('MYSQL_FAILED', 'stage load refused (test)');
-          return stage.load(batch);
+    const asked = super.stage(run);
+    if (asked === null) return null;
+    const opening = asked.opening.then(async (opened): Promise<OpenedStage | null> => {
+      if (this.stageOpenDelayMs > 0) await new Promise((resolve) => setTimeout(resolve, this.stageOpenDelayMs));
+      if (this.failStageOpen !== null) {
+        await opened?.stage.discard('undo');
+        if (this.failStageOpen === 'reject') throw new IngestError('MYSQL_FAILED', 'stage open refused (test)');
+        return null;
+      }
+      if (opened === null) return null;
+      const { stage } = opened;
+      return {
+        salt: opened.salt,
+        stage: {
+          encode: (ids, rows) => stage.encode(ids, rows),
+          load: async (batch) => {
+            if (++this.stagedLoads === this.failStagedLoad) throw new IngestError('MYSQL_FAILED', 'stage load refused (test)');
+            return stage.load(batch);
+          },
+          discard: (how) => stage.discard(how),
         },
-        discard: (how) => stage.discard(how),
-      },
-    };
+      };
+    });
+    return { opening };
   }
 
   override write(rows: readonly OutRow[], batch: number): Promise<void> {
@@ -232,7 +246,13 @@ interface Run {
   requests: RecordedRequest[];
 }
 
-async function run(config: string, via: Path, failStagedLoad = 0, refuseStagedCommit = false): Promise<Run> {
+async function run(
+  config: string,
+  via: Path,
+  failStagedLoad = 0,
+  refuseStagedCommit = false,
+  slowStage: { stageOpenDelayMs: number; failStageOpen: WatchedSink['failStageOpen'] } = { stageOpenDelayMs: 0, failStageOpen: null },
+): Promise<Run> {
   const { plan } = await loadPlan(config, { storageRoot: root, batchSize: BATCH });
   const settings: MysqlSettings = { ...MYSQL, database: dbs[via].name, waitSeconds: 5 };
   let fallbacks = 0;
@@ -241,6 +261,8 @@ async function run(config: string, via: Path, failStagedLoad = 0, refuseStagedCo
   sink.allowStaging = via === 'staged';
   sink.failStagedLoad = failStagedLoad;
   sink.refuseStagedCommit = refuseStagedCommit;
+  sink.stageOpenDelayMs = slowStage.stageOpenDelayMs;
+  sink.failStageOpen = slowStage.failStageOpen;
   backend.requests.length = 0;
   let result: IngestResult;
   try {
@@ -512,6 +534,37 @@ describe('the row spool writes what reading the source again writes', () => {
     expect(again.dataIds).toEqual(await expectedDataIds('staged', refused, allRows));
     expect(sentRows(refused).map((m) => m.data_id)).toEqual(again.dataIds);
     expect(traffic(refused)).toEqual(traffic(reference));
+  });
+
+  it('a stage still opening when the first batches are cut: they wait for it (the reader held back), then load in order; a stage that cannot be opened after all leaves every row to the write pass', async () => {
+    const data = dataset(7);
+    await writeFile(path.join(root, 'data', 'slowstage.csv'), data.csv);
+    const config = await writeConfig('speq_slow', 'tabular_classification', 'slowstage.csv', 'label: kind\n');
+    const reference = await run(config, 'spool');
+    const want = await table('spool', 'speq_slow');
+    for (const failStageOpen of [null, 'reject', 'null'] as const) {
+      await dbs.staged.query(`DROP TABLE IF EXISTS \`${dbs.staged.name}\`.speq_slow`);
+      await dbs.staged.query(`DELETE FROM \`${dbs.staged.name}\`.tracebloc_ingest_runs WHERE table_name = 'speq_slow'`);
+      const r = await run(config, 'staged', 0, false, { stageOpenDelayMs: 150, failStageOpen });
+      expect(r.result.error?.describe() ?? null, String(failStageOpen)).toBeNull();
+      expect(r.result.status).toBe('succeeded');
+      expect(r.result.counters).toMatchObject({ total: ROWS, inserted: ROWS, sent: ROWS });
+      if (failStageOpen === null) {
+        // All 9 batches went through the stage, none through the write pass.
+        expect(r.sink.stagedLoads).toBeGreaterThan(0);
+        expect(r.sink.writes + r.sink.encodedWrites).toBe(0);
+      } else {
+        // Nothing was loaded; the spool had left the encodings to the stage: the source is read again.
+        expect(r.sink.stagedLoads).toBe(0);
+        expect(r.sink.writes).toBeGreaterThan(0);
+        expect(r.sink.encodedWrites).toBe(0);
+      }
+      const got = await table('staged', 'speq_slow');
+      expect(got.rows).toEqual(want.rows);
+      expect(got.dataIds).toEqual(await expectedDataIds('staged', r, allRows));
+      expect(sentRows(r).map((m) => m.data_id)).toEqual(got.dataIds);
+      expect(traffic(r)).toEqual(traffic(reference));
+    }
   });
 
   it('data_id from a source column (values with backslashes, tabs, \\N, unicode): every path stores and sends exactly the source values', async () => {

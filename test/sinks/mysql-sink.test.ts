@@ -265,7 +265,7 @@ label: k
       const sink = new MysqlSink(heldPlan, quick, { maxAttempts: 2, baseDelayMs: 10 });
       expect(await sink.preflight({ configHash: heldPlan.configHash, correlationId: null })).toBeNull();
       const started = Date.now();
-      await expect(sink.stage({ ingestorId: 'run-held-1' })).rejects.toMatchObject({ errno: 1205 });
+      await expect(sink.stage({ ingestorId: 'run-held-1' })?.opening).rejects.toMatchObject({ errno: 1205 });
       const err = await sink.open({ ...run, ingestorId: 'run-held-1' }).catch((e: unknown) => e);
       expect(err).toBeInstanceOf(IngestError);
       expect((err as IngestError).code).toBe('MYSQL_FAILED');

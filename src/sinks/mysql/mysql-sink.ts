@@ -10,6 +10,7 @@ import type { Plan } from '../../config/types.js';
 import type {
   BatchProgress,
   EncodedBatch,
+  OpenedStage,
   OutRow,
   PriorRun,
   RowEncoder,
@@ -105,6 +106,8 @@ export class MysqlSink implements RowSink {
   private run: RunInfo | null = null;
   /** The check pass's rows (see `stage`): an open transaction on a connection of its own, committed by `open`. */
   private staging: { conn: Connection; usable: boolean } | null = null;
+  /** `stage` was called: one stage per sink. */
+  private stageAsked = false;
   /** The database exists (connections may select it). */
   private databaseReady = false;
   /** The database and the bookkeeping tables exist (prepareDatabase ran). */
@@ -166,8 +169,13 @@ export class MysqlSink implements RowSink {
    * empty table left is recreated by the next run). MySQL then loads while the source is checked.
    * Fresh runs only, and only while LOAD DATA LOCAL is allowed.
    */
-  async stage(run: { readonly ingestorId: string }): Promise<{ stage: RowStage; salt: string } | null> {
-    if (!this.useLoadData || this.staging !== null) return null;
+  stage(run: { readonly ingestorId: string }): { readonly opening: Promise<OpenedStage | null> } | null {
+    if (!this.useLoadData || this.stageAsked) return null;
+    this.stageAsked = true;
+    return { opening: this.openStage(run) };
+  }
+
+  private async openStage(run: { readonly ingestorId: string }): Promise<OpenedStage | null> {
     await this.prepareDatabase();
     const conn = await connectOnce(this.settings, this.settings.database);
     let salt: string;

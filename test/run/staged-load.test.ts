@@ -1,0 +1,131 @@
+import { describe, expect, it } from 'vitest';
+import { dataIdAssigner } from '../../src/keys/data-id.js';
+import { StagedLoad, type StageTarget } from '../../src/run/staged-load.js';
+import type { EncodedBatch, RowStage } from '../../src/sinks/types.js';
+
+const keys = dataIdAssigner({ strategy: 'uuid' }, { salt: 'ab'.repeat(16), configHash: 'c'.repeat(64), scope: { run: 'r-1' } });
+
+/** A stage kept in memory: what was loaded, in order, and how it was discarded. */
+class MemoryStage implements RowStage {
+  readonly loads: string[][] = [];
+  discarded: 'undo' | 'abandon' | null = null;
+  failLoad = 0;
+
+  encode(dataIds: readonly string[], rows: readonly string[]): EncodedBatch {
+    return { count: rows.length, firstDataId: dataIds[0] ?? '', payload: [Buffer.from(rows.map((r, i) => `${dataIds[i]}\t${r}\n`).join(''))] };
+  }
+
+  async load(batch: EncodedBatch): Promise<void> {
+    await new Promise((resolve) => setImmediate(resolve));
+    if (this.loads.length + 1 === this.failLoad) throw new Error('load refused (test)');
+    this.loads.push(Buffer.concat(batch.payload).toString().split('\n').filter(Boolean));
+  }
+
+  async discard(how: 'undo' | 'abandon'): Promise<void> {
+    this.discarded = how;
+  }
+}
+
+/** A stage opening that resolves (or fails) when the test says so. */
+function deferred(): { opening: Promise<StageTarget | null>; open(stage: MemoryStage | null): void; fail(err: Error): void } {
+  let open!: (t: StageTarget | null) => void;
+  let fail!: (err: Error) => void;
+  const opening = new Promise<StageTarget | null>((resolve, reject) => {
+    open = resolve;
+    fail = reject;
+  });
+  return { opening, open: (stage) => open(stage && { stage, keys, salt: 'ab'.repeat(16) }), fail };
+}
+
+const settle = () => new Promise((resolve) => setTimeout(resolve, 5));
+
+describe('StagedLoad', () => {
+  it('rows checked while the stage opens wait for it, unencoded and bounded (the reader is held back), then load in order with their data_ids', async () => {
+    const d = deferred();
+    const load = new StagedLoad(d.opening, 2);
+    const held: Promise<void>[] = [];
+    let row = 1;
+    // 8 batches may wait; the row that cuts the 8th gets a promise that holds the reader back.
+    for (; row <= 16; row++) {
+      const wait = load.add(row, null, `v${row}`);
+      if (wait) held.push(wait);
+    }
+    expect(held).toHaveLength(1);
+    let released = false;
+    void held[0]!.then(() => (released = true));
+    await settle();
+    expect(released).toBe(false);
+    const stage = new MemoryStage();
+    d.open(stage);
+    await settle();
+    expect(released).toBe(true);
+    for (; row <= 21; row++) await load.add(row, null, `v${row}`);
+    expect(await load.finish()).toBe(true);
+    expect(load.batches).toBe(11);
+    expect(load.salt).toBe('ab'.repeat(16));
+    const rows = Array.from({ length: 21 }, (_, i) => i + 1);
+    const ids = keys.assignMany(rows, rows.map(() => null));
+    expect(stage.loads.flat()).toEqual(rows.map((r, i) => `${ids[i]}\tv${r}`));
+    // The first load took every batch that waited (up to 8 at once).
+    expect(stage.loads[0]).toHaveLength(16);
+  });
+
+  it('a stage that cannot be opened (null) or whose opening fails ends the staging: finish is false, later rows are ignored, discard is harmless', async () => {
+    for (const how of ['null', 'reject'] as const) {
+      const d = deferred();
+      const load = new StagedLoad(d.opening, 2);
+      load.add(1, null, 'a');
+      load.add(2, null, 'b');
+      if (how === 'null') d.open(null);
+      else d.fail(new Error('cannot open (test)'));
+      expect(await load.finish()).toBe(false);
+      expect(load.failure).toBeInstanceOf(Error);
+      if (how === 'reject') expect((load.failure as Error).message).toBe('cannot open (test)');
+      expect(load.add(3, null, 'c')).toBeUndefined();
+      expect(load.salt).toBeNull();
+      await expect(load.discard('undo')).resolves.toBeUndefined();
+    }
+  });
+
+  it('no row at all: finish still waits for the stage to open (an empty stage is committed), and discard reaches it', async () => {
+    const d = deferred();
+    const load = new StagedLoad(d.opening, 2);
+    const stage = new MemoryStage();
+    setTimeout(() => d.open(stage), 10);
+    expect(await load.finish()).toBe(true);
+    expect(load.batches).toBe(0);
+    expect(stage.loads).toEqual([]);
+    await load.discard('abandon');
+    expect(stage.discarded).toBe('abandon');
+  });
+
+  it('a load that fails ends the staging; rows after it are not loaded', async () => {
+    const d = deferred();
+    const stage = new MemoryStage();
+    stage.failLoad = 2;
+    d.open(stage);
+    const load = new StagedLoad(d.opening, 1);
+    for (let row = 1; row <= 30; row++) {
+      await load.add(row, null, `v${row}`);
+      await settle();
+    }
+    expect(await load.finish()).toBe(false);
+    expect((load.failure as Error).message).toBe('load refused (test)');
+    expect(stage.loads).toHaveLength(1);
+  });
+
+  it('a batch that cannot be encoded ends the staging instead of failing the check pass', async () => {
+    const d = deferred();
+    const stage = new MemoryStage();
+    stage.encode = () => {
+      throw new Error('cannot encode (test)');
+    };
+    d.open(stage);
+    const load = new StagedLoad(d.opening, 1);
+    load.add(1, null, 'a');
+    await settle();
+    expect(() => load.add(2, null, 'b')).not.toThrow();
+    expect(await load.finish()).toBe(false);
+    expect((load.failure as Error).message).toBe('cannot encode (test)');
+  });
+});
