@@ -56,6 +56,24 @@ beforeAll(async () => {
   const scrambled = Buffer.from(noisy);
   for (let i = Math.floor(scrambled.length * 0.5); i < scrambled.length - 10; i += 3) scrambled[i] = 0xff;
   await writeFile(path.join(dir, 'scrambled.jpg'), scrambled);
+  // Larger images damaged only near the end of their data (the last rows): a decode that stops
+  // early, or decodes at a reduced scale, would pass them.
+  const bigNoisy = await sharp({ create: { width: 640, height: 480, channels: 3, background: '#000000', noise: { type: 'gaussian', mean: 128, sigma: 60 } } })
+    .jpeg({ quality: 90 })
+    .toBuffer();
+  await writeFile(path.join(dir, 'big-noisy.jpg'), bigNoisy);
+  const lateScramble = Buffer.from(bigNoisy);
+  for (let i = Math.floor(lateScramble.length * 0.97); i < lateScramble.length - 10; i += 3) lateScramble[i] = 0xff;
+  await writeFile(path.join(dir, 'late-scrambled.jpg'), lateScramble);
+  const bigPng = await sharp({ create: { width: 640, height: 480, channels: 3, background: '#000000', noise: { type: 'gaussian', mean: 128, sigma: 60 } } })
+    .png({ compressionLevel: 1 })
+    .toBuffer();
+  await writeFile(path.join(dir, 'big-noisy.png'), bigPng);
+  const latePng = Buffer.from(bigPng);
+  // A byte of the compressed pixel data just before the last chunk (IEND) flipped.
+  const flip = latePng.length - 12 - 8;
+  latePng[flip] = latePng[flip]! ^ 0x5a;
+  await writeFile(path.join(dir, 'late-damaged.png'), latePng);
   const png = await image('ok.png', 64, 48, 'png');
   await writeFile(path.join(dir, 'cut-body.png'), png.subarray(0, png.length - 4));
   await writeFile(path.join(dir, 'empty.jpg'), '');
@@ -107,6 +125,17 @@ describe('checkImage', () => {
     expect(await code('scrambled.jpg')).toBe('ok');
     expect(await code('scrambled.jpg', { ...plan, verify: 'decode' })).toBe('FILE_DECODE');
     expect(await code('ok.jpg', { ...plan, verify: 'decode' })).toBe('ok');
+  });
+
+  it('verify: decode reads the last rows too: damage near the end of a larger JPEG or PNG is refused, the intact ones pass', async () => {
+    const big: ImagePlan = { ...plan, targetSize: [640, 480], maxPixels: 1_000_000 };
+    expect(await code('big-noisy.jpg', { ...big, verify: 'decode' })).toBe('ok');
+    expect(await code('late-scrambled.jpg', big)).toBe('ok');
+    expect(await code('late-scrambled.jpg', { ...big, verify: 'decode' })).toBe('FILE_DECODE');
+    const png = { ...big, extension: '.png' };
+    expect(await code('big-noisy.png', { ...png, verify: 'decode' })).toBe('ok');
+    expect(await code('late-damaged.png', png)).toBe('ok');
+    expect(await code('late-damaged.png', { ...png, verify: 'decode' })).toBe('FILE_DECODE');
   });
 
   it('refuses a zero-byte file', async () => {
