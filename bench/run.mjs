@@ -22,7 +22,7 @@ import sharp from 'sharp';
 import { startBackend } from './lib/backend.mjs';
 import { ensureImages, ensureTabular, TABULAR_COLUMNS } from './lib/datasets.mjs';
 import { imageLimit, loadDataLimit } from './lib/limits.mjs';
-import { imageEntrypoint } from './lib/image-node-flags.mjs';
+import { imageEntrypoint } from './lib/image-entrypoint.mjs';
 import { imageNode } from '../scripts/image-node.mjs';
 import { cpuSecondsOf, findMysqld, GNU_TIME, machineBusySeconds, runMeasured, running, waitQuiet } from './lib/measure.mjs';
 

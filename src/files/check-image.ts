@@ -81,7 +81,9 @@ const undecodable = (file: ResolvedFile) =>
 
 /**
  * Full decodes at once: one per core (sharp decodes an image on one thread on glibc), so the
- * decodes in flight hold no more images than the cores can work on.
+ * decodes in flight hold no more images than the cores can work on. Measured on the benchmark's
+ * 2,000 768×768 JPEGs (Node 24, 2 cores): 183-184 MB peak RSS at 185-189 images/s, against 187-199 MB
+ * at 197-204 images/s with the 4 of the check pass in flight: the margin under 200 MB is kept.
  */
 const MAX_DECODES = availableParallelism();
 let decoding = 0;

@@ -7,7 +7,7 @@ import { CLI, REPO } from '../support/cli.js';
 import { spawn } from 'node:child_process';
 import { tempDir } from '../support/tmp.js';
 // @ts-expect-error -- a plain .mjs helper of the benchmark, without type declarations
-import { imageEntrypoint, imageNodeFlags } from '../../bench/lib/image-node-flags.mjs';
+import { imageEntrypoint, imageNodeFlags } from '../../bench/lib/image-entrypoint.mjs';
 
 /**
  * No Docker engine here: what the image promises is checked on its definition, and its runtime
