@@ -80,8 +80,8 @@ const undecodable = (file: ResolvedFile) =>
   new IngestError('FILE_DECODE', 'the image cannot be decoded (corrupt or not an image)', { reference: file.reference });
 
 /**
- * Full decodes at once: one per core (sharp decodes an image on one thread on glibc), so the
- * decodes in flight hold no more images than the cores can work on. Measured on the benchmark's
+ * Full decodes at once: one per core (an image's loader decodes it sequentially), so the decodes in
+ * flight hold no more images than the cores can work on. Measured on the benchmark's
  * 2,000 768×768 JPEGs (Node 24, 2 cores): 183-184 MB peak RSS at 185-189 images/s, against 187-199 MB
  * at 197-204 images/s with the 4 of the check pass in flight: the margin under 200 MB is kept.
  */
@@ -91,13 +91,15 @@ const decodeQueue: (() => void)[] = [];
 
 /** Decodes every pixel (spec.file_options.verify: decode): catches corrupt data a header check cannot. */
 async function decodeAll(file: ResolvedFile): Promise<void> {
-  if (decoding >= MAX_DECODES) await new Promise<void>((resolve) => decodeQueue.push(resolve));
-  decoding++;
+  // A slot is taken at once or handed over by the decode that ends: never more than MAX_DECODES.
+  if (decoding < MAX_DECODES) decoding++;
+  else await new Promise<void>((resolve) => decodeQueue.push(resolve));
   try {
     await decodeNow(file);
   } finally {
-    decoding--;
-    decodeQueue.shift()?.();
+    const next = decodeQueue.shift();
+    if (next) next();
+    else decoding--;
   }
 }
 
@@ -122,6 +124,7 @@ let sharpModule: Promise<Sharp> | null = null;
 function loadSharp(): Promise<Sharp> {
   sharpModule ??= import('sharp').then((m) => {
     // Each file is read once: libvips' operation cache (up to 50 MB by default) would only hold memory.
+    // (Process-wide: header probes and any plugin using sharp run without it too.)
     m.default.cache(false);
     return m.default;
   });

@@ -76,7 +76,7 @@ export class StagedLoad {
   /** Undoes the stage (RowStage.discard), once it has opened, if it did. Never throws. */
   async discard(how: 'undo' | 'abandon'): Promise<void> {
     const target = await this.opening.catch(() => null);
-    await target?.stage.discard(how);
+    await target?.stage.discard(how).catch(() => undefined);
   }
 
   private cut(): void {

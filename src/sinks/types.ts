@@ -85,12 +85,6 @@ export interface PriorRun {
  * until `open` commits them with the run's record; dropped if the data is refused or the run ends
  * otherwise (a killed run's server-side transaction is rolled back by the server).
  */
-/** A stage opened by `RowSink.stage`, with the per-table salt of the data_id keys. */
-export interface OpenedStage {
-  readonly stage: RowStage;
-  readonly salt: string;
-}
-
 export interface RowStage {
   /** Encoded rows with their data_ids (as `RowSink.encodeBatch`), for `load`. */
   encode(dataIds: readonly string[], rows: readonly string[]): EncodedBatch;
@@ -103,6 +97,12 @@ export interface RowStage {
    * leaves the rollback to the server, so the process can exit; the next run recreates the empty table.
    */
   discard(how: 'undo' | 'abandon'): Promise<void>;
+}
+
+/** A stage opened by `RowSink.stage`, with the per-table salt of the data_id keys. */
+export interface OpenedStage {
+  readonly stage: RowStage;
+  readonly salt: string;
 }
 
 export interface RunOutcome {

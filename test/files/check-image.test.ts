@@ -1,6 +1,7 @@
 import { existsSync, statSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
+import { crc32 } from 'node:zlib';
 import sharp from 'sharp';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { checkImage } from '../../src/files/check-image.js';
@@ -27,6 +28,27 @@ function file(name: string, size?: number): ResolvedFile {
 }
 
 /** The outcome of checking `name`, the same on a local disk (synchronous reads) and a network file system (asynchronous ones). */
+/**
+ * The PNG with one byte of its compressed pixel data flipped about 1.5 % before the end of the image
+ * data (the last rows), the chunk's CRC made right again: only inflating to the end notices.
+ */
+function damageLastIdat(png: Buffer): Buffer {
+  const out = Buffer.from(png);
+  const idats: { data: number; length: number }[] = [];
+  for (let at = 8; at < out.length; ) {
+    const length = out.readUInt32BE(at);
+    if (out.toString('latin1', at + 4, at + 8) === 'IDAT') idats.push({ data: at + 8, length });
+    at += 12 + length;
+  }
+  const total = idats.reduce((n, c) => n + c.length, 0);
+  // Offset into the concatenated image data, clear of the zlib trailer (Adler-32, 4 bytes).
+  let target = total - Math.max(16, Math.floor(total * 0.015));
+  const chunk = idats.find((c) => (target < c.length ? true : ((target -= c.length), false)))!;
+  out[chunk.data + target] = out[chunk.data + target]! ^ 0x5a;
+  out.writeUInt32BE(crc32(out.subarray(chunk.data - 4, chunk.data + chunk.length)), chunk.data + chunk.length);
+  return out;
+}
+
 async function code(name: string, p: ImagePlan = plan, size?: number): Promise<string> {
   const [local, network] = await Promise.all(
     [true, false].map((localDisk) =>
@@ -69,11 +91,7 @@ beforeAll(async () => {
     .png({ compressionLevel: 1 })
     .toBuffer();
   await writeFile(path.join(dir, 'big-noisy.png'), bigPng);
-  const latePng = Buffer.from(bigPng);
-  // A byte of the compressed pixel data just before the last chunk (IEND) flipped.
-  const flip = latePng.length - 12 - 8;
-  latePng[flip] = latePng[flip]! ^ 0x5a;
-  await writeFile(path.join(dir, 'late-damaged.png'), latePng);
+  await writeFile(path.join(dir, 'late-damaged.png'), damageLastIdat(bigPng));
   const png = await image('ok.png', 64, 48, 'png');
   await writeFile(path.join(dir, 'cut-body.png'), png.subarray(0, png.length - 4));
   await writeFile(path.join(dir, 'empty.jpg'), '');
@@ -125,6 +143,15 @@ describe('checkImage', () => {
     expect(await code('scrambled.jpg')).toBe('ok');
     expect(await code('scrambled.jpg', { ...plan, verify: 'decode' })).toBe('FILE_DECODE');
     expect(await code('ok.jpg', { ...plan, verify: 'decode' })).toBe('ok');
+  });
+
+  it('verify: decode: many decodes at once, all failing, give every slot back (a good image still decodes after them)', async () => {
+    const decode = { ...plan, verify: 'decode' as const };
+    const results = await Promise.all(
+      Array.from({ length: 12 }, (_, i) => (i % 3 === 2 ? code('ok.jpg', decode) : code('scrambled.jpg', decode))),
+    );
+    expect(results).toEqual(Array.from({ length: 12 }, (_, i) => (i % 3 === 2 ? 'ok' : 'FILE_DECODE')));
+    expect(await code('ok.jpg', decode)).toBe('ok');
   });
 
   it('verify: decode reads the last rows too: damage near the end of a larger JPEG or PNG is refused, the intact ones pass', async () => {

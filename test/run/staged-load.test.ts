@@ -114,18 +114,26 @@ describe('StagedLoad', () => {
     expect(stage.loads).toHaveLength(1);
   });
 
-  it('a batch that cannot be encoded ends the staging instead of failing the check pass', async () => {
-    const d = deferred();
-    const stage = new MemoryStage();
-    stage.encode = () => {
-      throw new Error('cannot encode (test)');
-    };
-    d.open(stage);
-    const load = new StagedLoad(d.opening, 1);
-    load.add(1, null, 'a');
-    await settle();
-    expect(() => load.add(2, null, 'b')).not.toThrow();
-    expect(await load.finish()).toBe(false);
-    expect((load.failure as Error).message).toBe('cannot encode (test)');
+  it('a batch that cannot be encoded ends the staging instead of failing the check pass (while the stage opens, and once it is open)', async () => {
+    for (const failing of [1, 2]) {
+      const d = deferred();
+      const stage = new MemoryStage();
+      const encode = stage.encode.bind(stage);
+      let calls = 0;
+      stage.encode = (ids, rows) => {
+        if (++calls === failing) throw new Error('cannot encode (test)');
+        return encode(ids, rows);
+      };
+      d.open(stage);
+      const load = new StagedLoad(d.opening, 1);
+      // Row 1 is cut before the stage is known open (encoded by the first load), row 2 after (encoded when cut).
+      expect(() => load.add(1, null, 'a')).not.toThrow();
+      await settle();
+      expect(() => load.add(2, null, 'b')).not.toThrow();
+      expect(await load.finish()).toBe(false);
+      expect((load.failure as Error).message).toBe('cannot encode (test)');
+      expect(calls).toBe(failing);
+      expect(stage.loads).toHaveLength(failing - 1);
+    }
   });
 });

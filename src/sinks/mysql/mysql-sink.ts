@@ -106,8 +106,9 @@ export class MysqlSink implements RowSink {
   private run: RunInfo | null = null;
   /** The check pass's rows (see `stage`): an open transaction on a connection of its own, committed by `open`. */
   private staging: { conn: Connection; usable: boolean } | null = null;
-  /** `stage` was called: one stage per sink. */
+  /** `stage` was called: one stage per sink; `open` and `close` wait for its opening first. */
   private stageAsked = false;
+  private stageOpening: Promise<unknown> = Promise.resolve();
   /** The database exists (connections may select it). */
   private databaseReady = false;
   /** The database and the bookkeeping tables exist (prepareDatabase ran). */
@@ -172,7 +173,9 @@ export class MysqlSink implements RowSink {
   stage(run: { readonly ingestorId: string }): { readonly opening: Promise<OpenedStage | null> } | null {
     if (!this.useLoadData || this.stageAsked) return null;
     this.stageAsked = true;
-    return { opening: this.openStage(run) };
+    const opening = this.openStage(run);
+    this.stageOpening = opening.catch(() => undefined);
+    return { opening };
   }
 
   private async openStage(run: { readonly ingestorId: string }): Promise<OpenedStage | null> {
@@ -250,6 +253,8 @@ export class MysqlSink implements RowSink {
   }
 
   async open(run: RunInfo): Promise<{ salt: string; staged?: boolean }> {
+    // A stage still opening (its DDL) finishes before the table is used.
+    await this.stageOpening;
     this.run = run;
     await this.prepareDatabase();
     if (run.staged && !run.resume && this.staging?.usable) {
@@ -541,6 +546,8 @@ export class MysqlSink implements RowSink {
 
   close(): Promise<void> {
     return this.inLane(async () => {
+      // A stage still opening is abandoned once it has opened (its connection would keep the process alive).
+      await this.stageOpening;
       await this.discardStage('abandon');
       await this.markLane;
       for (const slot of [this.main, this.marks]) {
