@@ -9,14 +9,7 @@ export function imageEntrypoint(repo) {
   const line = dockerfile.split('\n').find((l) => l.startsWith('ENTRYPOINT '));
   if (line === undefined) throw new Error('the Dockerfile has no ENTRYPOINT');
   const argv = JSON.parse(line.slice('ENTRYPOINT '.length));
-  const script = String(argv[argv.length - 1]);
-  if (!Array.isArray(argv) || argv[0] !== 'node' || !script.startsWith('/app/dist/')) {
-    throw new Error(`unexpected ENTRYPOINT: ${line}`);
-  }
+  const script = Array.isArray(argv) ? String(argv[argv.length - 1]) : '';
+  if (argv[0] !== 'node' || !script.startsWith('/app/dist/')) throw new Error(`unexpected ENTRYPOINT: ${line}`);
   return { flags: argv.slice(1, -1).map(String), script: path.join(repo, script.slice('/app/'.length)) };
-}
-
-/** @returns {string[]} */
-export function imageNodeFlags(repo) {
-  return imageEntrypoint(repo).flags;
 }

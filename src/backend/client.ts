@@ -7,18 +7,11 @@
 import type { JsonValue } from '../config/types.js';
 import { IngestError } from '../errors.js';
 import type { EgressLog } from './egress-log.js';
-import { rowsBody, RowsBodyWriter, type RowMeta } from './row-bodies.js';
-import type { JsonDataIds } from '../keys/json-ids.js';
+import { RowsBodyWriter, type EncodedRows, type RowMeta } from './row-bodies.js';
+import { jsonIdsOf, type JsonDataIds } from '../keys/json-ids.js';
 import { toJsonText, type BackendRequest, type BackendResponse, type Transport } from './transport.js';
 
-export type { RowMeta } from './row-bodies.js';
-
-/** Call 1's body for a batch, serialized when the batch is cut (see `BackendClient.encodeRows`). */
-export interface EncodedRows {
-  readonly count: number;
-  /** The body's JSON, as UTF-8 bytes, exactly as `sendRows` would send it. */
-  readonly bytes: Buffer;
-}
+export { joinEncodedRows, type EncodedRows, type RowMeta } from './row-bodies.js';
 
 export interface BackendClientOptions {
   table: string;
@@ -68,7 +61,8 @@ export class BackendClient {
    * garbage). Refuses what `sendRows` refuses (non-finite numbers …).
    */
   encodeRows(rows: readonly RowMeta[]): EncodedRows {
-    const bytes = rowsBody(this.#bodies, rows.length, (i) => rows[i]!.data_id, (i) => rows[i]!.data_intent, (i) => rows[i]!.label);
+    const ids = jsonIdsOf(rows.length, (i) => rows[i]!.data_id);
+    const bytes = this.#bodies.write(ids, (i) => rows[i]!.data_intent, (i) => rows[i]!.label);
     return { count: rows.length, bytes };
   }
 
@@ -169,27 +163,4 @@ export class BackendClient {
     }
     return res;
   }
-}
-
-const OPEN = 0x5b; // [
-const CLOSE = 0x5d; // ]
-const COMMA = Buffer.from(',');
-
-/**
- * Bodies from `encodeRows` as one body: their rows in order, in one JSON array (call 1 takes an
- * array of any length, so several committed batches can leave in one request).
- */
-export function joinEncodedRows(parts: readonly EncodedRows[]): EncodedRows {
-  const filled = parts.filter((p) => p.count > 0);
-  if (filled.length === 1) return filled[0]!;
-  const pieces: Buffer[] = [];
-  let count = 0;
-  filled.forEach((p, i) => {
-    const b = p.bytes;
-    if (b[0] !== OPEN || b[b.length - 1] !== CLOSE) throw new IngestError('INTERNAL', 'a row body is not a JSON array');
-    if (i > 0) pieces.push(COMMA);
-    pieces.push(b.subarray(i === 0 ? 0 : 1, i === filled.length - 1 ? b.length : b.length - 1));
-    count += p.count;
-  });
-  return { count, bytes: filled.length === 0 ? Buffer.from('[]') : Buffer.concat(pieces) };
 }

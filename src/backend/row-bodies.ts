@@ -1,5 +1,5 @@
 import { IngestError } from '../errors.js';
-import { jsonIdsOf, jsonString, type JsonDataIds } from '../keys/json-ids.js';
+import { jsonString, type JsonDataIds } from '../keys/json-ids.js';
 
 /** One row's metadata as call 1 sends it (PLATFORM.md §5): only these keys ever leave. */
 export interface RowMeta {
@@ -7,6 +7,13 @@ export interface RowMeta {
   data_intent: 'train' | 'test';
   /** The encoded label (see `LabelEncoder`): class value, bin index, or null. */
   label: string | number | null;
+}
+
+/** Call 1's body for a batch, serialized when the batch is cut (see `BackendClient.encodeRows`). */
+export interface EncodedRows {
+  readonly count: number;
+  /** The body's JSON, as UTF-8 bytes, exactly as `sendRows` would send it. */
+  readonly bytes: Buffer;
 }
 
 /** Distinct (intent, label) endings kept per writer; past it the cache starts over (class labels of a huge vocabulary). */
@@ -86,19 +93,28 @@ export class RowsBodyWriter {
 }
 
 const HEAD = Buffer.from('{"data_id":', 'latin1');
-const OPEN = 0x5b;
-const COMMA = 0x2c;
-const CLOSE = 0x5d;
+const OPEN = 0x5b; // [
+const COMMA = 0x2c; // ,
+const CLOSE = 0x5d; // ]
+const SEPARATOR = Buffer.of(COMMA);
 
-/** The body for rows given by accessors (ids as strings): `RowsBodyWriter.write` of their JSON ids. */
-export function rowsBody(
-  writer: RowsBodyWriter,
-  count: number,
-  dataId: (i: number) => string,
-  intent: (i: number) => RowMeta['data_intent'],
-  label: (i: number) => RowMeta['label'],
-): Buffer {
-  return writer.write(jsonIdsOf(count, dataId), intent, label);
+/**
+ * Bodies as one body: their rows in order, in one JSON array (call 1 takes an array of any length,
+ * so several committed batches can leave in one request).
+ */
+export function joinEncodedRows(parts: readonly EncodedRows[]): EncodedRows {
+  const filled = parts.filter((p) => p.count > 0);
+  if (filled.length === 1) return filled[0]!;
+  const pieces: Buffer[] = [];
+  let count = 0;
+  filled.forEach((p, i) => {
+    const b = p.bytes;
+    if (b[0] !== OPEN || b[b.length - 1] !== CLOSE) throw new IngestError('INTERNAL', 'a row body is not a JSON array');
+    if (i > 0) pieces.push(SEPARATOR);
+    pieces.push(b.subarray(i === 0 ? 0 : 1, i === filled.length - 1 ? b.length : b.length - 1));
+    count += p.count;
+  });
+  return { count, bytes: filled.length === 0 ? Buffer.from('[]') : Buffer.concat(pieces) };
 }
 
 /** A row's label as JSON. */

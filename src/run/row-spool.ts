@@ -169,7 +169,7 @@ export class RowSpool {
  * bounded memory. Any failure to read it is SPOOL_FAILED (with the system's code, never data);
  * a file that ends inside a row is refused (INTERNAL), never read as fewer rows.
  */
-export async function* readSpoolFile(file: string): AsyncGenerator<SpooledRow[]> {
+async function* readSpoolFile(file: string): AsyncGenerator<SpooledRow[]> {
   const input = createReadStream(file);
   let failure: NodeJS.ErrnoException | null = null;
   input.on('error', (err) => {

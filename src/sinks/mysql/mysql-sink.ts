@@ -106,9 +106,8 @@ export class MysqlSink implements RowSink {
   private run: RunInfo | null = null;
   /** The check pass's rows (see `stage`): an open transaction on a connection of its own, committed by `open`. */
   private staging: { conn: Connection; usable: boolean } | null = null;
-  /** `stage` was called: one stage per sink; `open` and `close` wait for its opening first. */
-  private stageAsked = false;
-  private stageOpening: Promise<unknown> = Promise.resolve();
+  /** The opening of the stage, once `stage` was called (one per sink; never rejects): `open` and `close` wait for it first. */
+  private stageOpening: Promise<unknown> | null = null;
   /** The database exists (connections may select it). */
   private databaseReady = false;
   /** The database and the bookkeeping tables exist (prepareDatabase ran). */
@@ -171,8 +170,7 @@ export class MysqlSink implements RowSink {
    * Fresh runs only, and only while LOAD DATA LOCAL is allowed.
    */
   stage(run: { readonly ingestorId: string }): { readonly opening: Promise<OpenedStage | null> } | null {
-    if (!this.useLoadData || this.stageAsked) return null;
-    this.stageAsked = true;
+    if (!this.useLoadData || this.stageOpening !== null) return null;
     const opening = this.openStage(run);
     this.stageOpening = opening.catch(() => undefined);
     return { opening };
