@@ -11,7 +11,7 @@
 // dist/cli.mjs sits one level below the package root, like every dist/ module, so the paths to
 // package.json and schemas/ (src/package-root.ts) hold in it too.
 import { build } from 'esbuild';
-import { chmodSync } from 'node:fs';
+import { chmodSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -30,5 +30,19 @@ await build({
   legalComments: 'linked',
   logLevel: 'warning',
 });
+
+// ASCII only. esbuild escapes non-ASCII characters in code (its default charset) but keeps them in
+// the comments it carries over (a few ’ and § in undici's). One such character makes V8 hold the
+// whole source as a two-byte string, ~3.4 MB more for as long as the process runs (peak RSS of
+// `--version` on Node 24: 72 against 68.5 MB). Escaped as \uXXXX, which is the same character
+// wherever else it could stand (a string, a template, a regular expression, an identifier).
+const out = path.join(REPO, 'dist', 'cli.mjs');
+const text = readFileSync(out, 'utf8');
+writeFileSync(out, asciiOnly(text));
 // The package's bin.
-chmodSync(path.join(REPO, 'dist', 'cli.mjs'), 0o755);
+chmodSync(out, 0o755);
+
+/** `text` with every non-ASCII UTF-16 unit written as a \uXXXX escape. */
+function asciiOnly(text) {
+  return text.replace(/[^\x00-\x7f]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+}

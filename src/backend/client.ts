@@ -7,11 +7,11 @@
 import type { JsonValue } from '../config/types.js';
 import { IngestError } from '../errors.js';
 import type { EgressLog } from './egress-log.js';
-import { RowsBodyWriter, type EncodedRows, type RowMeta } from './row-bodies.js';
-import { jsonIdsOf, type JsonDataIds } from '../keys/json-ids.js';
+import { RowsBodyWriter, type HeldRows, type RowMeta } from './row-bodies.js';
+import { deferredJsonIdsOf, type DeferredJsonIds } from '../keys/json-ids.js';
 import { toJsonText, type BackendRequest, type BackendResponse, type Transport } from './transport.js';
 
-export { joinEncodedRows, type EncodedRows, type RowMeta } from './row-bodies.js';
+export type { HeldRows, RowMeta } from './row-bodies.js';
 
 export interface BackendClientOptions {
   table: string;
@@ -56,30 +56,34 @@ export class BackendClient {
   }
 
   /**
-   * Call 1's body for `rows`, serialized now: a batch waiting for its turn then holds one buffer
-   * rather than an object per row (which would outlive the young generation and pile up as old-space
-   * garbage). Refuses what `sendRows` refuses (non-finite numbers …).
+   * `rows` held for call 1 until `sendHeldRows`: a batch waiting for its turn then keeps no object
+   * per row (which would outlive the young generation and pile up as old-space garbage) and no bytes
+   * (see `HeldRows`). Refuses what `sendRows` refuses (non-finite numbers …).
    */
-  encodeRows(rows: readonly RowMeta[]): EncodedRows {
-    const ids = jsonIdsOf(rows.length, (i) => rows[i]!.data_id);
-    const bytes = this.#bodies.write(ids, (i) => rows[i]!.data_intent, (i) => rows[i]!.label);
-    return { count: rows.length, bytes };
+  holdRows(rows: readonly RowMeta[]): HeldRows {
+    const ids = deferredJsonIdsOf(rows.map((r) => r.data_id));
+    return this.#bodies.hold(ids, (i) => rows[i]!.data_intent, (i) => rows[i]!.label);
   }
 
   /**
-   * `encodeRows` for rows of this client's intent given by their ids' JSON (`DataIdAssigner.assignManyJson`)
-   * and a label accessor (no string or object per row): the same bytes as `encodeRows` of the rows
-   * `{data_id, data_intent, label: label(i)}`.
+   * `holdRows` for rows of this client's intent given by their ids (`DataIdAssigner.assignManyJsonLater`)
+   * and a label accessor, read now (no string or object per row): sent, the same bytes as
+   * `sendRows` of the rows `{data_id, data_intent, label: label(i)}`.
    */
-  encodeRowsOfIds(ids: JsonDataIds, label: (i: number) => RowMeta['label']): EncodedRows {
+  holdRowsOfIds(ids: DeferredJsonIds, label: (i: number) => RowMeta['label']): HeldRows {
     const intent = this.#intent;
-    return { count: ids.count, bytes: this.#bodies.write(ids, () => intent, label) };
+    return this.#bodies.hold(ids, () => intent, label);
   }
 
-  /** Call 1 with a body from `encodeRows`. An empty batch sends nothing. */
-  async sendEncodedRows(rows: EncodedRows): Promise<void> {
-    if (rows.count === 0) return;
-    await this.#call({ method: 'POST', path: this.#rowsPath(), bodyText: rows.bytes });
+  /** Call 1's body for held rows: one JSON array of all their rows, in order (what `sendHeldRows` sends). */
+  rowsBody(parts: readonly HeldRows[]): Buffer {
+    return this.#bodies.body(parts);
+  }
+
+  /** Call 1 with the held rows of `parts` in one request. No rows: nothing is sent. */
+  async sendHeldRows(parts: readonly HeldRows[]): Promise<void> {
+    if (parts.every((p) => p.count === 0)) return;
+    await this.#call({ method: 'POST', path: this.#rowsPath(), bodyText: this.rowsBody(parts) });
   }
 
   #rowsPath(): string {

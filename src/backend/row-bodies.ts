@@ -1,5 +1,5 @@
 import { IngestError } from '../errors.js';
-import { jsonString, type JsonDataIds } from '../keys/json-ids.js';
+import { jsonString, type DeferredJsonIds } from '../keys/json-ids.js';
 
 /** One row's metadata as call 1 sends it (PLATFORM.md §5): only these keys ever leave. */
 export interface RowMeta {
@@ -9,11 +9,19 @@ export interface RowMeta {
   label: string | number | null;
 }
 
-/** Call 1's body for a batch, serialized when the batch is cut (see `BackendClient.encodeRows`). */
-export interface EncodedRows {
+/**
+ * A batch's rows of call 1, held until they are sent: per row a reference to its ending (shared by
+ * the rows of one intent and label), and the ids, whose JSON is made when the body is written. No
+ * bytes of their own while they wait, so a batch held for a while leaves nothing in external memory
+ * (measured: bodies built per batch and held piled up as tens of MB of buffers waiting for a full
+ * collection, BENCHMARKS.md).
+ */
+export interface HeldRows {
   readonly count: number;
-  /** The body's JSON, as UTF-8 bytes, exactly as `sendRows` would send it. */
-  readonly bytes: Buffer;
+  /** The bytes these rows add to a body, each with the one separator or bracket that follows it. */
+  readonly byteLength: number;
+  readonly ids: DeferredJsonIds;
+  readonly endings: readonly Uint8Array[];
 }
 
 /** Distinct (intent, label) endings kept per writer; past it the cache starts over (class labels of a huge vocabulary). */
@@ -27,7 +35,8 @@ const MAX_CACHED_ENDINGS = 1024;
  * (`,"data_intent":…,"label":…,"is_sample":false,"injestor_id":…}`), so each distinct ending is
  * encoded once and a body is a series of byte copies: no string or object per row (a generic
  * serializer walks every key of every object; measured 2-3x the cost of templates, which in turn
- * cost several times these copies). A non-finite label is refused as `toJsonText` refuses it.
+ * cost several times these copies). A non-finite label is refused as `toJsonText` refuses it, when
+ * the rows are held.
  */
 export class RowsBodyWriter {
   readonly #tail: string;
@@ -38,32 +47,44 @@ export class RowsBodyWriter {
     this.#tail = `,"is_sample":false,"injestor_id":${jsonString(ingestorId)}}`;
   }
 
-  /** The body for the rows with these ids (in order), intents and labels. */
-  write(ids: JsonDataIds, intent: (i: number) => RowMeta['data_intent'], label: (i: number) => RowMeta['label']): Buffer {
+  /** The rows with these ids (in order), intents and labels, held until `body` writes them. */
+  hold(ids: DeferredJsonIds, intent: (i: number) => RowMeta['data_intent'], label: (i: number) => RowMeta['label']): HeldRows {
     const count = ids.count;
     const endings = new Array<Uint8Array>(count);
-    // '[' and ']', one comma between rows, the head of each row, its id and its ending.
-    let size = 2 + Math.max(0, count - 1) + count * HEAD.length + (count > 0 ? ids.ends[count - 1]! : 0);
+    let byteLength = count * (HEAD.length + 1) + ids.byteLength;
     for (let i = 0; i < count; i++) {
       const ending = this.#ending(intent(i), label(i));
       endings[i] = ending;
-      size += ending.length;
+      byteLength += ending.length;
     }
+    return { count, byteLength, ids, endings };
+  }
+
+  /** One body (a JSON array) of the held rows of `parts`, in order. */
+  body(parts: readonly HeldRows[]): Buffer {
+    const size = bodyLength(parts);
     const out = Buffer.allocUnsafe(size);
-    const idBytes = ids.bytes;
     let at = 0;
     out[at++] = OPEN;
-    let idStart = 0;
-    for (let i = 0; i < count; i++) {
-      if (i > 0) out[at++] = COMMA;
-      out.set(HEAD, at);
-      at += HEAD.length;
-      const idEnd = ids.ends[i]!;
-      for (let k = idStart; k < idEnd; k++) out[at++] = idBytes[k]!;
-      idStart = idEnd;
-      const ending = endings[i]!;
-      out.set(ending, at);
-      at += ending.length;
+    for (const part of parts) {
+      if (part.count === 0) continue;
+      const ids = part.ids.make();
+      if (ids.count !== part.count || ids.ends[ids.count - 1] !== part.ids.byteLength) {
+        throw new IngestError('INTERNAL', 'the data_ids of a metadata body are not the ones it was sized for');
+      }
+      const idBytes = ids.bytes;
+      let idStart = 0;
+      for (let i = 0; i < part.count; i++) {
+        if (at > 1) out[at++] = COMMA;
+        out.set(HEAD, at);
+        at += HEAD.length;
+        const idEnd = ids.ends[i]!;
+        for (let k = idStart; k < idEnd; k++) out[at++] = idBytes[k]!;
+        idStart = idEnd;
+        const ending = part.endings[i]!;
+        out.set(ending, at);
+        at += ending.length;
+      }
     }
     out[at++] = CLOSE;
     if (at !== size) throw new IngestError('INTERNAL', 'a metadata body came out of the wrong size');
@@ -92,30 +113,21 @@ export class RowsBodyWriter {
   }
 }
 
+/** The size of the body of `parts`: `[`, each row with the comma or `]` after it (`[]` when empty). */
+function bodyLength(parts: readonly HeldRows[]): number {
+  let size = 1;
+  let rows = 0;
+  for (const p of parts) {
+    size += p.byteLength;
+    rows += p.count;
+  }
+  return rows === 0 ? 2 : size;
+}
+
 const HEAD = Buffer.from('{"data_id":', 'latin1');
 const OPEN = 0x5b; // [
 const COMMA = 0x2c; // ,
 const CLOSE = 0x5d; // ]
-const SEPARATOR = Buffer.of(COMMA);
-
-/**
- * Bodies as one body: their rows in order, in one JSON array (call 1 takes an array of any length,
- * so several committed batches can leave in one request).
- */
-export function joinEncodedRows(parts: readonly EncodedRows[]): EncodedRows {
-  const filled = parts.filter((p) => p.count > 0);
-  if (filled.length === 1) return filled[0]!;
-  const pieces: Buffer[] = [];
-  let count = 0;
-  filled.forEach((p, i) => {
-    const b = p.bytes;
-    if (b[0] !== OPEN || b[b.length - 1] !== CLOSE) throw new IngestError('INTERNAL', 'a row body is not a JSON array');
-    if (i > 0) pieces.push(SEPARATOR);
-    pieces.push(b.subarray(i === 0 ? 0 : 1, i === filled.length - 1 ? b.length : b.length - 1));
-    count += p.count;
-  });
-  return { count, bytes: filled.length === 0 ? Buffer.from('[]') : Buffer.concat(pieces) };
-}
 
 /** A row's label as JSON. */
 function labelJson(label: RowMeta['label']): string {

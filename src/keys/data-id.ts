@@ -1,6 +1,6 @@
 import { createCipheriv, createHash, type Cipher } from 'node:crypto';
 import type { DataIdPlan } from '../config/types.js';
-import { jsonIdsOf, type JsonDataIds } from './json-ids.js';
+import { deferredJsonIdsOf, jsonIdsOf, type DeferredJsonIds, type JsonDataIds } from './json-ids.js';
 
 /**
  * Gives each record its `data_id`, the only per-record identifier shared with the backend.
@@ -27,6 +27,11 @@ export interface DataIdAssigner {
   assignMany(rows: readonly number[], sourceValues: readonly (string | null)[]): string[];
   /** The ids `assignMany` gives, as their JSON text in one buffer (no string per id: what bodies are written from). */
   assignManyJson(rows: readonly number[], sourceValues: readonly (string | null)[]): JsonDataIds;
+  /**
+   * `assignManyJson`, made when needed: until then only `rows` (and, for `column`, the ids) are held.
+   * The arrays must not change meanwhile.
+   */
+  assignManyJsonLater(rows: readonly number[], sourceValues: readonly (string | null)[]): DeferredJsonIds;
 }
 
 export interface DataIdKeyMaterial {
@@ -51,6 +56,7 @@ export function dataIdAssigner(plan: DataIdPlan, material: DataIdKeyMaterial): D
       assign,
       assignMany: (rows, sourceValues) => rows.map((row, i) => assign(row, sourceValues[i] ?? null)),
       assignManyJson: (rows, sourceValues) => jsonIdsOf(rows.length, (i) => assign(rows[i]!, sourceValues[i] ?? null)),
+      assignManyJsonLater: (rows, sourceValues) => deferredJsonIdsOf(rows.map((row, i) => assign(row, sourceValues[i] ?? null))),
     };
   }
   const [version, bound] = 'run' in material.scope ? ['v2', material.scope.run] : ['v1', material.scope.source];
@@ -76,17 +82,20 @@ export function dataIdAssigner(plan: DataIdPlan, material: DataIdKeyMaterial): D
       for (let i = 0; i < rows.length; i++) ids[i] = formatUuidV8(out.subarray(16 * i, 16 * i + 16));
       return ids;
     },
-    assignManyJson(rows) {
-      const out = encrypt(rows);
-      const bytes = Buffer.allocUnsafe(UUID_JSON_BYTES * rows.length);
-      const ends = new Uint32Array(rows.length);
-      for (let i = 0; i < rows.length; i++) {
-        writeUuidV8Json(out, 16 * i, bytes, UUID_JSON_BYTES * i);
-        ends[i] = UUID_JSON_BYTES * (i + 1);
-      }
-      return { count: rows.length, bytes, ends };
-    },
+    assignManyJson,
+    assignManyJsonLater: (rows) => ({ count: rows.length, byteLength: UUID_JSON_BYTES * rows.length, make: () => assignManyJson(rows) }),
   };
+
+  function assignManyJson(rows: readonly number[]): JsonDataIds {
+    const out = encrypt(rows);
+    const bytes = Buffer.allocUnsafe(UUID_JSON_BYTES * rows.length);
+    const ends = new Uint32Array(rows.length);
+    for (let i = 0; i < rows.length; i++) {
+      writeUuidV8Json(out, 16 * i, bytes, UUID_JSON_BYTES * i);
+      ends[i] = UUID_JSON_BYTES * (i + 1);
+    }
+    return { count: rows.length, bytes, ends };
+  }
 
   /** The rows' blocks encrypted in one call. ECB: block i of the output is the encryption of block i of the input, as `assign` does it. */
   function encrypt(rows: readonly number[]): Buffer {

@@ -31,3 +31,29 @@ export function jsonIdsOf(count: number, id: (i: number) => string): JsonDataIds
   }
   return { count, bytes: Buffer.from(text, 'utf8'), ends };
 }
+
+/**
+ * Ids whose JSON is made when a body is written, not when their batch is cut: a batch waiting to be
+ * sent then holds its row numbers (or id strings) on the JavaScript heap, not a buffer that would
+ * outlive the young generation and wait for a full collection as external memory. The size is known
+ * ahead, so requests are cut to size before any byte is made.
+ */
+export interface DeferredJsonIds {
+  readonly count: number;
+  /** The bytes of all the ids' JSON together (what `make().ends[count - 1]` will be). */
+  readonly byteLength: number;
+  make(): JsonDataIds;
+}
+
+/** Ids made already, as DeferredJsonIds. */
+export function madeJsonIds(ids: JsonDataIds): DeferredJsonIds {
+  const byteLength = ids.count > 0 ? ids.ends[ids.count - 1]! : 0;
+  return { count: ids.count, byteLength, make: () => ids };
+}
+
+/** Ids given as strings, their JSON made when needed (the strings are held until then). */
+export function deferredJsonIdsOf(ids: readonly string[]): DeferredJsonIds {
+  let byteLength = 0;
+  for (const id of ids) byteLength += PLAIN.test(id) ? id.length + 2 : Buffer.byteLength(JSON.stringify(id), 'utf8');
+  return { count: ids.length, byteLength, make: () => jsonIdsOf(ids.length, (i) => ids[i]!) };
+}

@@ -2,7 +2,7 @@ import { availableParallelism } from 'node:os';
 import type { Logger } from 'pino';
 import { IngestError } from '../errors.js';
 import type { Plan } from '../config/types.js';
-import { joinEncodedRows, type BackendClient, type EncodedRows, type RowMeta } from '../backend/client.js';
+import type { BackendClient, HeldRows, RowMeta } from '../backend/client.js';
 import { createDestination } from '../files/destination.js';
 import { runtimeFor } from '../categories/registry.js';
 import type { FileHandler, RecordFiles } from '../files/types.js';
@@ -19,7 +19,7 @@ import { openRecords } from './open-records.js';
 import type { LoadedProcessor } from '../plugins/load-processors.js';
 import { TaskWindow } from './task-window.js';
 import { joinEncoded, SpooledBatcher } from './encoded-batches.js';
-import { jsonIdsOf } from '../keys/json-ids.js';
+import { deferredJsonIdsOf } from '../keys/json-ids.js';
 
 export interface WritePassOptions {
   plan: Plan;
@@ -61,12 +61,12 @@ interface Batch {
   files: RecordFiles[];
   /** The last, partial batch: taken in even if the run is stopped while it waits for room. */
   last: boolean;
-  /** The metadata's body already built (`meta` is then empty). */
-  body?: EncodedRows;
+  /** The metadata already held for call 1 (`meta` is then empty). */
+  held?: HeldRows;
 }
 
-/** A batch taken into the pipeline: its metadata is already serialized (see push). */
-type HeldBatch = Omit<Batch, 'meta' | 'last' | 'body'>;
+/** A batch taken into the pipeline: its metadata is held apart (see push). */
+type HeldBatch = Omit<Batch, 'meta' | 'last' | 'held'>;
 
 const emptyBatch = (index: number): Batch => ({ index, rows: [], encoded: null, meta: [], files: [], last: false });
 
@@ -202,22 +202,23 @@ function spoolFeed(o: WritePassOptions, spool: RowSpool): BatchFeed {
     // A spool that left the encodings to the stage can only send rows the stage committed.
     if (!spool.holdsRows && !sendOnly) throw new IngestError('INTERNAL', 'the row spool holds no rows to write');
     const batcher = new SpooledBatcher(o.batchSize);
-    // Keys and labels per batch: one cipher call for the batch's data_ids; the body built from them
-    // directly (no object per row).
+    // Keys and labels per batch: one cipher call for the batch's data_ids; its metadata held as
+    // label endings and ids whose JSON is made when the request is (no object per row).
     const cut = (last: boolean): Batch => {
       const b = batcher.take();
       const label = (i: number) => (labels ? labels.encode(b.labels[i] ?? '') : null);
       if (index < committed) {
-        // Committed already (the stage, a resumed attempt): only sent, so only the metadata is made,
-        // its data_ids written as JSON straight from the cipher (no string per id). The rows are
-        // never written (writeGroup leaves committed batches out), so they carry no payload.
-        const ids = o.keys.assignManyJson(b.rows, b.sources);
+        // Committed already (the stage, a resumed attempt): only sent, so only the metadata is held:
+        // the row numbers, its data_ids written as JSON straight from the cipher when it is sent
+        // (no string per id). The rows are never written (writeGroup leaves committed batches out),
+        // so they carry no payload.
+        const ids = o.keys.assignManyJsonLater(b.rows, b.sources);
         const encoded = { count: ids.count, firstDataId: '', payload: [] };
-        return { index: index++, rows: [], encoded, meta: [], body: backend.encodeRowsOfIds(ids, label), files: [], last };
+        return { index: index++, rows: [], encoded, meta: [], held: backend.holdRowsOfIds(ids, label), files: [], last };
       }
       const dataIds = o.keys.assignMany(b.rows, b.sources);
-      const body = backend.encodeRowsOfIds(jsonIdsOf(dataIds.length, (i) => dataIds[i]!), label);
-      return { index: index++, rows: [], encoded: encodeBatch(dataIds, b.encoded), meta: [], body, files: [], last };
+      const held = backend.holdRowsOfIds(deferredJsonIdsOf(dataIds), label);
+      return { index: index++, rows: [], encoded: encodeBatch(dataIds, b.encoded), meta: [], held, files: [], last };
     };
     for await (const chunk of spool.readChunks()) {
       for (const r of chunk) {
@@ -264,9 +265,10 @@ const nextTurn = (): Promise<void> => new Promise((resolve) => setImmediate(reso
  */
 const HELD_ENCODED = 8;
 /**
- * Batches committed already (the check pass's stage), held only as their metadata body (≈ 150 KB per
- * 1,000 rows of a UUID, a bin and an ingestor id): room for the reader to fill the next request
- * (MAX_SEND_BYTES, ≈ 6 such batches) while one is in flight, instead of waiting for it.
+ * Batches committed already (the check pass's stage), held only as their metadata (`HeldRows`: row
+ * numbers and references to shared label endings, ≈ 16 KB of heap per 1,000 rows; the body, ≈ 150 KB
+ * per 1,000 rows of a UUID, a bin and an ingestor id, is written when the request is): room for the
+ * reader to fill the next request (MAX_SEND_BYTES, ≈ 6 such batches) while one is in flight.
  */
 const HELD_SEND_ONLY = 24;
 /** Batches of row objects and file references (the source read again): objects per row, so fewer. */
@@ -281,11 +283,11 @@ const COPY_CONCURRENCY = Math.max(2, availableParallelism());
  */
 export const MAX_SEND_BYTES = 1024 * 1024;
 
-/** A batch taken in and not yet sent: its metadata body and where it is. */
+/** A batch taken in and not yet sent: its metadata and where it is. */
 interface Outgoing {
   readonly index: number;
   readonly rows: number;
-  readonly body: EncodedRows;
+  readonly meta: HeldRows;
   /** Sent by the interrupted attempt this run continues: counted, not sent again. */
   readonly alreadySent: boolean;
   /** Its rows are committed. */
@@ -336,9 +338,10 @@ class BatchPipeline {
   push(full: Batch): void {
     this.throwIfFailed();
     const { counters, resume } = this.o;
-    // The metadata as the bytes it will be sent as: a batch held for a while then keeps no object
-    // per row (those would be promoted to the old generation and pile up there as garbage).
-    const body = full.body ?? this.o.backend.encodeRows(full.meta);
+    // The metadata held for call 1: a batch held for a while then keeps no object per row (those
+    // would be promoted to the old generation and pile up there as garbage), only its data_id (from
+    // the spool: its row number) and a reference to its label's shared ending.
+    const meta = full.held ?? this.o.backend.holdRows(full.meta);
     const batch: HeldBatch = { index: full.index, rows: full.rows, encoded: full.encoded, files: full.files };
     const n = sizeOf(batch);
     counters.processed += n;
@@ -349,7 +352,7 @@ class BatchPipeline {
     }
     const sent = new Promise<void>((resolve, reject) => {
       const alreadySent = resume !== null && batch.index < resume.batchesSent;
-      const entry: Outgoing = { index: batch.index, rows: n, body, alreadySent, written: false, resolve, reject };
+      const entry: Outgoing = { index: batch.index, rows: n, meta, alreadySent, written: false, resolve, reject };
       this.outgoing.push(entry);
       written.then(
         () => {
@@ -394,7 +397,7 @@ class BatchPipeline {
         try {
           const fresh = group.filter((e) => !e.alreadySent);
           if (fresh.length > 0) {
-            await this.o.backend.sendEncodedRows(joinEncodedRows(fresh.map((e) => e.body)));
+            await this.o.backend.sendHeldRows(fresh.map((e) => e.meta));
             await this.o.sink.markProgress({ batchesSent: fresh[fresh.length - 1]!.index + 1 });
           }
           for (const e of group) {
@@ -414,10 +417,11 @@ class BatchPipeline {
   /** The committed batches at the head of the line, as many as fit one request (at least one). */
   private takeSendable(): Outgoing[] {
     const group: Outgoing[] = [];
-    let bytes = 0;
+    // The body: `[`, then each row with the comma or `]` after it (HeldRows.byteLength).
+    let bytes = 1;
     while (this.outgoing.length > 0 && this.outgoing[0]!.written) {
       const next = this.outgoing[0]!;
-      const size = next.alreadySent ? 0 : next.body.bytes.length;
+      const size = next.alreadySent ? 0 : next.meta.byteLength;
       if (group.length > 0 && bytes + size > MAX_SEND_BYTES) break;
       group.push(this.outgoing.shift()!);
       bytes += size;

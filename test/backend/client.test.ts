@@ -2,16 +2,20 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { BackendClient, joinEncodedRows, type RowMeta } from '../../src/backend/client.js';
+import { BackendClient, type RowMeta } from '../../src/backend/client.js';
 import { DryRunTransport } from '../../src/backend/dry-run-transport.js';
 import { EgressLog, type EgressEntry } from '../../src/backend/egress-log.js';
 import { HttpTransport } from '../../src/backend/http-transport.js';
 import { IngestError } from '../../src/errors.js';
 import { dataIdAssigner } from '../../src/keys/data-id.js';
-import { jsonIdsOf } from '../../src/keys/json-ids.js';
+import { deferredJsonIdsOf, jsonIdsOf, madeJsonIds } from '../../src/keys/json-ids.js';
+import type { HeldRows } from '../../src/backend/row-bodies.js';
 import { startFakeBackend, type FakeBackend } from '../support/fake-backend.js';
 
 const TOKEN = 'client-test-token-7f3a';
+
+/** The body `sendHeldRows` sends for one batch of held rows, as text. */
+const body = (client: BackendClient, held: HeldRows): string => client.rowsBody([held]).toString('utf8');
 
 let fake: FakeBackend;
 let dir: string;
@@ -143,14 +147,15 @@ describe('BackendClient against the fake backend', () => {
     expect(log[2]?.body).toEqual([{ data_id: 'z', data_intent: 'train', label: null, is_sample: false, injestor_id: 'ing-42' }]);
   });
 
-  it('rows encoded ahead (encodeRows + sendEncodedRows) go out and into the egress log byte for byte as sendRows sends them', async () => {
+  it('rows held ahead (holdRows + sendHeldRows) go out and into the egress log byte for byte as sendRows sends them', async () => {
     const egress = await EgressLog.open(join(dir, 'encoded.jsonl'));
     const client = new BackendClient(transport, { table: 'my_table', ingestorId: 'ing-42', intent: 'train', egress });
     await client.sendRows(rows);
-    const encoded = client.encodeRows(rows);
-    expect(encoded.count).toBe(3);
-    await client.sendEncodedRows(encoded);
-    await client.sendEncodedRows(client.encodeRows([]));
+    const held = client.holdRows(rows);
+    expect(held.count).toBe(3);
+    await client.sendHeldRows([held]);
+    await client.sendHeldRows([client.holdRows([])]);
+    await client.sendHeldRows([]);
     expect(fake.requests).toHaveLength(2);
     expect(fake.requests[1]?.rawBody).toBe(fake.requests[0]?.rawBody);
     expect(fake.requests[1]?.path).toBe('/global_meta/my_table/');
@@ -159,11 +164,11 @@ describe('BackendClient against the fake backend', () => {
     expect(lines).toHaveLength(2);
     const strip = (l: string) => l.replace(/"ts":"[^"]*"/, '');
     expect(strip(lines[1]!)).toBe(strip(lines[0]!));
-    expect(() => client.encodeRows([{ data_id: 'x', data_intent: 'train', label: Number.NaN }])).toThrow(IngestError);
-    expect(() => client.encodeRows([{ data_id: 'x', data_intent: 'train', label: Number.POSITIVE_INFINITY }])).toThrow(IngestError);
+    expect(() => client.holdRows([{ data_id: 'x', data_intent: 'train', label: Number.NaN }])).toThrow(IngestError);
+    expect(() => client.holdRows([{ data_id: 'x', data_intent: 'train', label: Number.POSITIVE_INFINITY }])).toThrow(IngestError);
   });
 
-  it('encodeRows gives exactly the JSON of the rows sendRows sends, for awkward ids and labels, across piece boundaries', () => {
+  it('held rows are written as exactly the JSON of the rows sendRows sends, for awkward ids and labels, across piece boundaries', () => {
     const client = new BackendClient(transport, { table: 't', ingestorId: 'ing-"q"\\-\u2028', intent: 'test' });
     const awkward = ['plain', 'quote"d', 'back\\slash', 'tab\tnew\nline', '\u0000\u001f', '猫🐱', '\ud800 lone', '\u2028\u2029', ''];
     const many: RowMeta[] = Array.from({ length: 3000 }, (_, i) => ({
@@ -173,18 +178,19 @@ describe('BackendClient against the fake backend', () => {
     }));
     for (const rows of [many, many.slice(0, 1), [] as RowMeta[]]) {
       const expected = JSON.stringify(rows.map((r) => ({ data_id: r.data_id, data_intent: r.data_intent, label: r.label, is_sample: false, injestor_id: 'ing-"q"\\-\u2028' })));
-      expect(client.encodeRows(rows).bytes.toString('utf8')).toBe(expected);
+      const held = client.holdRows(rows);
+      expect(body(client, held)).toBe(expected);
+      expect(held.byteLength).toBe(rows.length === 0 ? 0 : Buffer.byteLength(expected) - 1);
     }
-    // The form from ids' JSON, for rows of the client's intent, gives the same bytes.
+    // The form from ids (made now, or later from strings), for rows of the client's intent, gives the same bytes.
     const tests = many.filter((r) => r.data_intent === 'test');
-    const viaIds = client.encodeRowsOfIds(
-      jsonIdsOf(tests.length, (i) => tests[i]!.data_id),
-      (i) => tests[i]!.label,
-    );
-    expect(viaIds.count).toBe(tests.length);
-    expect(viaIds.bytes.equals(client.encodeRows(tests).bytes)).toBe(true);
-    expect(() => client.encodeRowsOfIds(jsonIdsOf(1, () => 'x'), () => Number.NaN)).toThrow(IngestError);
-    expect(client.encodeRowsOfIds(jsonIdsOf(0, () => 'x'), () => null).bytes.toString()).toBe('[]');
+    for (const ids of [madeJsonIds(jsonIdsOf(tests.length, (i) => tests[i]!.data_id)), deferredJsonIdsOf(tests.map((t) => t.data_id))]) {
+      const viaIds = client.holdRowsOfIds(ids, (i) => tests[i]!.label);
+      expect(viaIds.count).toBe(tests.length);
+      expect(body(client, viaIds)).toBe(body(client, client.holdRows(tests)));
+    }
+    expect(() => client.holdRowsOfIds(deferredJsonIdsOf(['x']), () => Number.NaN)).toThrow(IngestError);
+    expect(body(client, client.holdRowsOfIds(deferredJsonIdsOf([]), () => null))).toBe('[]');
   });
 
   it('bodies stay exact past the cache of row endings of the body writer (thousands of distinct labels, both intents, then the first ones again)', () => {
@@ -195,9 +201,9 @@ describe('BackendClient against the fake backend', () => {
       label: i % 2 ? `class ${i % 2500}` : i % 2600,
     }));
     const json = (rs: RowMeta[]) => JSON.stringify(rs.map((r) => ({ ...r, is_sample: false, injestor_id: 'ing-9' })));
-    expect(client.encodeRows(rows).bytes.toString('utf8')).toBe(json(rows));
+    expect(body(client, client.holdRows(rows))).toBe(json(rows));
     const again = rows.slice(0, 50);
-    expect(client.encodeRows(again).bytes.toString('utf8')).toBe(json(again));
+    expect(body(client, client.holdRows(again))).toBe(json(again));
   });
 
   it('bodies from the JSON ids of a uuid assigner equal JSON.stringify of the rows with its string ids', () => {
@@ -206,12 +212,16 @@ describe('BackendClient against the fake backend', () => {
     const rows = Array.from({ length: 1500 }, (_, i) => i * 977 + 2);
     const labels = rows.map((r) => (r % 11 === 0 ? null : r % 10));
     const ids = keys.assignMany(rows, rows.map(() => null));
-    const body = client.encodeRowsOfIds(keys.assignManyJson(rows, rows.map(() => null)), (i) => labels[i]!);
     const expected = JSON.stringify(ids.map((id, i) => ({ data_id: id, data_intent: 'test', label: labels[i], is_sample: false, injestor_id: 'ing-u' })));
-    expect(body.bytes.toString('utf8')).toBe(expected);
+    // Made now, or when the body is written (the row numbers held until then).
+    const now = client.holdRowsOfIds(madeJsonIds(keys.assignManyJson(rows, rows.map(() => null))), (i) => labels[i]!);
+    const later = client.holdRowsOfIds(keys.assignManyJsonLater(rows, rows.map(() => null)), (i) => labels[i]!);
+    expect(body(client, now)).toBe(expected);
+    expect(body(client, later)).toBe(expected);
+    expect(later.byteLength).toBe(now.byteLength);
   });
 
-  it('encodeRows equals JSON.stringify on random ids, class labels and numbers (every printable-ASCII edge, escapes, non-ASCII, surrogates)', () => {
+  it('held rows are written as JSON.stringify writes them on random ids, class labels and numbers (every printable-ASCII edge, escapes, non-ASCII, surrogates)', () => {
     const client = new BackendClient(transport, { table: 't', ingestorId: 'ing-7', intent: 'train' });
     let seed = 42;
     const rand = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
@@ -224,21 +234,23 @@ describe('BackendClient against the fake backend', () => {
       label: i % 4 === 0 ? null : i % 4 === 1 ? numbers[i % numbers.length]! : i % 4 === 2 ? Math.floor(rand() * 100) : text(),
     }));
     const expected = JSON.stringify(rows.map((r) => ({ data_id: r.data_id, data_intent: r.data_intent, label: r.label, is_sample: false, injestor_id: 'ing-7' })));
-    expect(client.encodeRows(rows).bytes.toString('utf8')).toBe(expected);
+    expect(body(client, client.holdRows(rows))).toBe(expected);
   });
 
-  it('joinEncodedRows makes one body of several: their rows in order, as sendRows would send them all at once', async () => {
+  it('sendHeldRows makes one body of several: their rows in order, as sendRows would send them all at once', async () => {
     const client = new BackendClient(transport, { table: 'j', ingestorId: 'ing-j', intent: 'train' });
     const many: RowMeta[] = Array.from({ length: 25 }, (_, i) => ({ data_id: `id-${i}`, data_intent: 'train', label: i % 2 ? `c,${i}]` : i }));
-    const parts = [many.slice(0, 10), [], many.slice(10, 11), many.slice(11, 25)].map((r) => client.encodeRows(r));
-    const joined = joinEncodedRows(parts);
-    expect(joined.count).toBe(25);
-    expect(joined.bytes.toString('utf8')).toBe(client.encodeRows(many).bytes.toString('utf8'));
-    // One part is passed through; none is an empty array.
-    expect(joinEncodedRows([parts[0]!])).toBe(parts[0]);
-    expect(joinEncodedRows([])).toEqual({ count: 0, bytes: Buffer.from('[]') });
-    expect(() => joinEncodedRows([parts[0]!, { count: 1, bytes: Buffer.from('{"a":1}') }])).toThrow(IngestError);
-    await client.sendEncodedRows(joined);
+    const parts = [many.slice(0, 10), [], many.slice(10, 11), many.slice(11, 25)].map((r) => client.holdRows(r));
+    const joined = client.rowsBody(parts).toString('utf8');
+    expect(joined).toBe(body(client, client.holdRows(many)));
+    expect(1 + parts.reduce((n, p) => n + p.byteLength, 0)).toBe(Buffer.byteLength(joined));
+    expect(client.rowsBody([]).toString()).toBe('[]');
+    expect(client.rowsBody([parts[1]!, parts[1]!]).toString()).toBe('[]');
+    // Ids that do not come out as they were sized are refused, not sent.
+    const wrong = client.holdRowsOfIds({ count: 1, byteLength: 5, make: () => jsonIdsOf(1, () => 'abcdef') }, () => null);
+    expect(() => client.rowsBody([wrong])).toThrow(IngestError);
+    await client.sendHeldRows(parts);
+    expect(fake.requests[0]!.rawBody).toBe(joined);
     expect(JSON.parse(fake.requests[0]!.rawBody)).toHaveLength(25);
   });
 

@@ -46,7 +46,7 @@ describe('data_id', () => {
     expect(c.assignMany([4, 9], ['P-4', 'P-9'])).toEqual(['P-4', 'P-9']);
   });
 
-  it('assignManyJson gives the JSON text of the ids assignMany gives, back to back, with their ends', () => {
+  it('assignManyJson (and assignManyJsonLater) give the JSON text of the ids assignMany gives, back to back, with their ends', () => {
     const check = (a: ReturnType<typeof dataIdAssigner>, rows: number[], sources: (string | null)[]) => {
       const json = a.assignManyJson(rows, sources);
       const ids = a.assignMany(rows, sources);
@@ -58,6 +58,13 @@ describe('data_id', () => {
         start = json.ends[i]!;
       });
       expect(start).toBe(json.bytes.length);
+      // Made later: sized now, the same bytes when made.
+      const later = a.assignManyJsonLater(rows, sources);
+      expect(later.count).toBe(ids.length);
+      expect(later.byteLength).toBe(json.bytes.length);
+      const made = later.make();
+      expect(Buffer.from(made.bytes).equals(Buffer.from(json.bytes))).toBe(true);
+      expect([...made.ends]).toEqual([...json.ends]);
     };
     const rows = [1, 2, 3, 999, 2 ** 32 - 1, 2 ** 32, 2 ** 32 + 5, 2 ** 40 + 123, Number.MAX_SAFE_INTEGER, ...Array.from({ length: 2000 }, (_, i) => i * 7919)];
     check(dataIdAssigner({ strategy: 'uuid' }, material), rows, rows.map(() => null));

@@ -3,7 +3,9 @@ import { describe, expect, it } from 'vitest';
 import { resolvePlan } from '../../src/config/plan.js';
 import { validateConfig } from '../../src/config/validate.js';
 import { IngestError } from '../../src/errors.js';
-import { BackendClient, type EncodedRows, type RowMeta } from '../../src/backend/client.js';
+import { BackendClient, type HeldRows, type RowMeta } from '../../src/backend/client.js';
+import { RowsBodyWriter } from '../../src/backend/row-bodies.js';
+import { deferredJsonIdsOf } from '../../src/keys/json-ids.js';
 import { DryRunTransport } from '../../src/backend/dry-run-transport.js';
 import { passthroughEncoder } from '../../src/labels/policy.js';
 import { RowSpool } from '../../src/run/row-spool.js';
@@ -59,18 +61,20 @@ function sink(events: string[], slowWrite: (batch: number) => number, fail: { wr
  */
 function backend(events: string[], failOn: number, opts: { delayMs?: number; padBytes?: number; bodies?: number[] } = {}): BackendClient {
   let n = 0;
+  // The real body writer; the padding goes into every row's ending (as its ingestor id).
+  const writer = new RowsBodyWriter('p'.repeat(opts.padBytes ?? 0));
   return {
-    encodeRows: (meta: readonly RowMeta[]): EncodedRows => ({
-      count: meta.length,
-      bytes: Buffer.from(JSON.stringify(meta.map((m) => ({ ...m, pad: 'p'.repeat(opts.padBytes ?? 0) })))),
-    }),
-    sendEncodedRows: async (rows: EncodedRows) => {
+    holdRows: (meta: readonly RowMeta[]): HeldRows =>
+      writer.hold(deferredJsonIdsOf(meta.map((m) => m.data_id)), (i) => meta[i]!.data_intent, (i) => meta[i]!.label),
+    sendHeldRows: async (parts: readonly HeldRows[]) => {
       const k = n++;
-      const got = JSON.parse(rows.bytes.toString('utf8')) as RowMeta[];
-      expect(got).toHaveLength(rows.count);
-      opts.bodies?.push(rows.bytes.length);
+      const bytes = writer.body(parts);
+      const count = parts.reduce((sum, p) => sum + p.count, 0);
+      const got = JSON.parse(bytes.toString('utf8')) as RowMeta[];
+      expect(got).toHaveLength(count);
+      opts.bodies?.push(bytes.length);
       const at = got.map((m) => rowOf.get(m.data_id));
-      events.push(`send ${at[0]}-${at[at.length - 1]} (${rows.count})`);
+      events.push(`send ${at[0]}-${at[at.length - 1]} (${count})`);
       if (opts.delayMs) await sleep(opts.delayMs);
       if (k === failOn) throw new IngestError('BACKEND_AUTH', 'refused');
     },
@@ -303,8 +307,8 @@ describe('the spool feed of a staged run', () => {
     const spool = await slimSpool(2_345);
     const sent: RowMeta[] = [];
     const client = new (class extends BackendClient {
-      override async sendEncodedRows(rows: EncodedRows): Promise<void> {
-        sent.push(...(JSON.parse(rows.bytes.toString('utf8')) as RowMeta[]));
+      override async sendHeldRows(parts: readonly HeldRows[]): Promise<void> {
+        sent.push(...(JSON.parse(this.rowsBody(parts).toString('utf8')) as RowMeta[]));
       }
     })(new DryRunTransport(), { table: 't', ingestorId: 'r', intent: 'train' });
     const written: number[] = [];
