@@ -36,7 +36,7 @@ USER 65534:65534
 # - a young generation of 8 MB semi-spaces instead of 16: peak RSS -20-35 MB at the same speed;
 # - the old generation collected once it grows by half (V8 otherwise lets it grow up to 4x what
 #   survived the last full collection, and the ingest's survivors are mostly garbage soon after):
-#   peak RSS -20-40 MB, about 5-10 % more CPU in the CLI, no slower run measured;
+#   peak RSS -20-40 MB, about 10 % more CPU in the CLI, no slower run measured;
 # - WebAssembly kept at its baseline tier: undici's HTTP parser (llhttp) is WebAssembly, and after a
 #   few hundred requests V8 recompiled it with its optimizing compiler on a helper thread, whose
 #   ~15 MB of compiler memory then stayed in that thread's malloc arena (-10 MB at 1M rows).

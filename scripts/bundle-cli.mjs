@@ -34,15 +34,28 @@ await build({
 // ASCII only. esbuild escapes non-ASCII characters in code (its default charset) but keeps them in
 // the comments it carries over (a few ’ and § in undici's). One such character makes V8 hold the
 // whole source as a two-byte string, ~3.4 MB more for as long as the process runs (peak RSS of
-// `--version` on Node 24: 72 against 68.5 MB). Escaped as \uXXXX, which is the same character
-// wherever else it could stand (a string, a template, a regular expression, an identifier).
+// `--version` on Node 24: 72 against 68.5 MB). Those in comments are escaped as \uXXXX text; any
+// other (the raw text of a tagged template, say, where an escape would change the value) stops the
+// build, to be looked at rather than rewritten blindly.
 const out = path.join(REPO, 'dist', 'cli.mjs');
-const text = readFileSync(out, 'utf8');
-writeFileSync(out, asciiOnly(text));
+writeFileSync(out, asciiOnly(readFileSync(out, 'utf8')));
 // The package's bin.
 chmodSync(out, 0o755);
 
-/** `text` with every non-ASCII UTF-16 unit written as a \uXXXX escape. */
+/** `text` with every non-ASCII UTF-16 unit in a comment written as \uXXXX; throws for one anywhere else. */
 function asciiOnly(text) {
-  return text.replace(/[^\x00-\x7f]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+  return text
+    .split('\n')
+    .map((line, i) =>
+      line.replace(/[^\x00-\x7f]/g, (c, at) => {
+        // Within a line comment, or on a line of a block comment (esbuild starts those with * or /*).
+        const inComment = /^\s*(\/\/|\/\*|\*)/.test(line) || line.slice(0, at).includes('//');
+        // U+2028 and U+2029 end a line even inside a // comment: escaped, the rest of the line would become comment.
+        if (!inComment || c === '\u2028' || c === '\u2029') {
+          throw new Error(`dist/cli.mjs:${i + 1}: U+${c.charCodeAt(0).toString(16).padStart(4, '0')} outside a comment; see scripts/bundle-cli.mjs`);
+        }
+        return `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`;
+      }),
+    )
+    .join('\n');
 }

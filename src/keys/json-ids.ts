@@ -51,7 +51,7 @@ export function madeJsonIds(ids: JsonDataIds): DeferredJsonIds {
   return { count: ids.count, byteLength, make: () => ids };
 }
 
-/** Ids given as strings, their JSON made when needed (the strings are held until then). */
+/** Ids given as strings, their JSON made when needed (the strings are held until then; the array must not change meanwhile). */
 export function deferredJsonIdsOf(ids: readonly string[]): DeferredJsonIds {
   let byteLength = 0;
   for (const id of ids) byteLength += PLAIN.test(id) ? id.length + 2 : Buffer.byteLength(JSON.stringify(id), 'utf8');

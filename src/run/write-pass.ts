@@ -19,7 +19,6 @@ import { openRecords } from './open-records.js';
 import type { LoadedProcessor } from '../plugins/load-processors.js';
 import { TaskWindow } from './task-window.js';
 import { joinEncoded, SpooledBatcher } from './encoded-batches.js';
-import { deferredJsonIdsOf } from '../keys/json-ids.js';
 
 export interface WritePassOptions {
   plan: Plan;
@@ -216,8 +215,10 @@ function spoolFeed(o: WritePassOptions, spool: RowSpool): BatchFeed {
         const encoded = { count: ids.count, firstDataId: '', payload: [] };
         return { index: index++, rows: [], encoded, meta: [], held: backend.holdRowsOfIds(ids, label), files: [], last };
       }
+      // Written here, so their ids are made now for MySQL; for the backend they are made again from
+      // the row numbers when sent (one cipher call, microseconds), not held as strings meanwhile.
       const dataIds = o.keys.assignMany(b.rows, b.sources);
-      const held = backend.holdRowsOfIds(deferredJsonIdsOf(dataIds), label);
+      const held = backend.holdRowsOfIds(o.keys.assignManyJsonLater(b.rows, b.sources), label);
       return { index: index++, rows: [], encoded: encodeBatch(dataIds, b.encoded), meta: [], held, files: [], last };
     };
     for await (const chunk of spool.readChunks()) {
@@ -260,8 +261,9 @@ function turnCounter(): () => boolean {
 const nextTurn = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
 
 /**
- * Encoded batches (the spool): two buffers each, a few hundred KB. More would barely help MySQL (16:
- * same time at 1M rows) but keeps buffers alive past the young generation (16: +10–20 MB peak RSS).
+ * Encoded batches (the spool): their rows in the sink's format, a few hundred KB each, and their held
+ * metadata. More would barely help MySQL (16: same time at 1M rows) but keeps buffers alive past the
+ * young generation (16: +10–20 MB peak RSS).
  */
 const HELD_ENCODED = 8;
 /**
@@ -340,7 +342,8 @@ class BatchPipeline {
     const { counters, resume } = this.o;
     // The metadata held for call 1: a batch held for a while then keeps no object per row (those
     // would be promoted to the old generation and pile up there as garbage), only its data_id (from
-    // the spool: its row number) and a reference to its label's shared ending.
+    // the spool, uuid ids: its row number) and a reference to its label's ending (shared by the rows
+    // of one label).
     const meta = full.held ?? this.o.backend.holdRows(full.meta);
     const batch: HeldBatch = { index: full.index, rows: full.rows, encoded: full.encoded, files: full.files };
     const n = sizeOf(batch);

@@ -59,13 +59,23 @@ function sink(events: string[], slowWrite: (batch: number) => number, fail: { wr
  * A backend that records each request as `send <first row>-<last row> (<rows>)` (rows 1-based, in
  * source order), optionally slow, padding each row's body so requests can be made large.
  */
-function backend(events: string[], failOn: number, opts: { delayMs?: number; padBytes?: number; bodies?: number[] } = {}): BackendClient {
+function backend(
+  events: string[],
+  failOn: number,
+  opts: { delayMs?: number; padBytes?: number; bodies?: number[]; failIdsOfBatch?: number } = {},
+): BackendClient {
   let n = 0;
+  let held = 0;
   // The real body writer; the padding goes into every row's ending (as its ingestor id).
   const writer = new RowsBodyWriter('p'.repeat(opts.padBytes ?? 0));
   return {
-    holdRows: (meta: readonly RowMeta[]): HeldRows =>
-      writer.hold(deferredJsonIdsOf(meta.map((m) => m.data_id)), (i) => meta[i]!.data_intent, (i) => meta[i]!.label),
+    holdRows: (meta: readonly RowMeta[]): HeldRows => {
+      const ids = deferredJsonIdsOf(meta.map((m) => m.data_id));
+      // Ids whose JSON cannot be made when the request is written (`failIdsOfBatch`-th batch held).
+      const broken = held++ === opts.failIdsOfBatch;
+      const make = broken ? () => { throw new IngestError('INTERNAL', 'ids not made'); } : ids.make;
+      return writer.hold({ ...ids, make }, (i) => meta[i]!.data_intent, (i) => meta[i]!.label);
+    },
     sendHeldRows: async (parts: readonly HeldRows[]) => {
       const k = n++;
       const bytes = writer.body(parts);
@@ -208,6 +218,47 @@ describe('write pass lanes', () => {
     expect(sendsOf(big.events).map((x) => x.rows)).toEqual([10, 10, 10]);
     expect(Math.min(...bigBodies)).toBeGreaterThan(MAX_SEND_BYTES);
     expectOrderedSends(big.events, 30, 10);
+  });
+
+  it('the cap is exact: batches whose body comes to MAX_SEND_BYTES leave together, one byte more and they do not', async () => {
+    const rowBytes = (pad: number) =>
+      Buffer.byteLength(JSON.stringify({ data_id: keysFor().assign(1, null), data_intent: 'train', label: null, is_sample: false, injestor_id: 'p'.repeat(pad) })) + 1;
+    // A body is '[' + its rows, each with its ',' or ']'. 15 rows (3 batches of 5) of (MAX - 1) / 15
+    // bytes make MAX_SEND_BYTES exactly: one request. 16 rows (2 batches of 8) of MAX / 16 bytes make
+    // one byte more: one batch per request. (At most 3 batches wait while one is in flight: HELD_ROWS.)
+    const cases = [
+      { rows: 60, batchSize: 5, rowSize: (MAX_SEND_BYTES - 1) / 15, most: 15, largest: MAX_SEND_BYTES },
+      { rows: 64, batchSize: 8, rowSize: MAX_SEND_BYTES / 16, most: 8, largest: 1 + MAX_SEND_BYTES / 2 },
+    ];
+    for (const { rows, batchSize, rowSize, most, largest } of cases) {
+      const pad = rowSize - rowBytes(0);
+      expect(Number.isInteger(pad) && rowBytes(pad) === rowSize).toBe(true);
+      const { plan, events } = await setup(rows);
+      const bodies: number[] = [];
+      await writePass({
+        plan, sink: sink(events, () => 0), backend: backend(events, -1, { delayMs: 40, padBytes: pad, bodies }), keys: keysFor(),
+        labels: null, counters: { ...newCounters(), total: rows }, logger: createLogger({ level: 'silent' }), batchSize, resume: null,
+      });
+      expectOrderedSends(events, rows, batchSize);
+      expect(Math.max(...sendsOf(events).map((x) => x.rows))).toBe(most);
+      expect(Math.max(...bodies)).toBe(largest);
+    }
+  });
+
+  it('ids that cannot be made when a request is written fail the run there: nothing of that request or after it is sent or marked', async () => {
+    const { plan, events } = await setup(60);
+    const counters = { ...newCounters(), total: 60 };
+    const err = await writePass({
+      plan, sink: sink(events, () => 0), backend: backend(events, -1, { delayMs: 20, failIdsOfBatch: 3 }), keys: keysFor(),
+      labels: null, counters, logger: createLogger({ level: 'silent' }), batchSize: 10, resume: null,
+    }).catch((e: unknown) => e);
+    expect((err as IngestError).message).toBe('ids not made');
+    const sends = sendsOf(events);
+    // Whatever went before batch 3 (rows 31-40) was sent and marked; nothing from it on.
+    expect(sends.length).toBeGreaterThan(0);
+    expect(Math.max(...sends.map((x) => x.last))).toBeLessThanOrEqual(30);
+    expect(events.filter((e) => e.startsWith('mark'))).toHaveLength(sends.length);
+    expect(counters.sent).toBe(Math.max(...sends.map((x) => x.last)));
   });
 
   it('a resumed run sends only the batches its interrupted attempt did not send, marks continuing from there', async () => {
