@@ -33,13 +33,13 @@ USER 65534:65534
 # Node is PID 1: the entrypoint installs its own SIGTERM/SIGINT handlers (stop after the batch in
 # flight, release the table lock, print the banner, exit 130; a second signal exits at once).
 # Memory (BENCHMARKS.md; npm run bench runs the CLI with these flags):
-# - a young generation of 8 MB semi-spaces instead of 16: peak RSS -20-35 MB at the same speed;
+# - a young generation of 8 MB semi-spaces instead of 16: 20-35 MB less peak RSS at the same speed;
 # - the old generation collected once it grows by half (V8 otherwise lets it grow up to 4x what
 #   survived the last full collection, and the ingest's survivors are mostly garbage soon after):
-#   peak RSS -20-40 MB, about 10 % more CPU in the CLI, no slower run measured;
-# - WebAssembly kept at its baseline tier: undici's HTTP parser (llhttp) is WebAssembly, and after a
-#   few hundred requests V8 recompiled it with its optimizing compiler on a helper thread, whose
-#   ~15 MB of compiler memory then stayed in that thread's malloc arena (-10 MB at 1M rows).
+#   10-45 MB less peak RSS (median ~30), 7-10 % more CPU in the CLI on average, no consistent slowdown;
+# - WebAssembly kept at its baseline tier (Liftoff): undici's HTTP parser (llhttp) is WebAssembly, and
+#   late in a 1M-row run (172 requests) V8 recompiled it with its optimizing compiler on a helper
+#   thread, whose malloc arena then kept ~14 MB: 9-11 MB less peak RSS at 1M rows.
 # dist/cli.mjs is the CLI bundled into one module (scripts/bundle-cli.mjs): ~0.1 s less start-up
 # than loading dist/cli/main.js's tree.
 ENTRYPOINT ["node", "--max-semi-space-size=8", "--heap-growing-percent=50", "--no-wasm-tier-up", "/app/dist/cli.mjs"]
