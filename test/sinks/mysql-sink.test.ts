@@ -278,6 +278,35 @@ label: k
     }
   }, 30_000);
 
+  it('does not commit a stage whose data_ids were made with a salt that changed meanwhile: rolled back, the rows are written afresh', async () => {
+    const table = 'salted_rows';
+    const saltPlan = resolvePlan(validateConfig(yaml.replace('table: houses', `table: ${table}`), 'i.yaml').config, {
+      configPath: 'i.yaml',
+      configText: yaml,
+      storageRoot: '/tmp',
+    });
+    const refused: string[] = [];
+    const sink = new MysqlSink(saltPlan, settings, { onStageRefused: (code) => refused.push(code) });
+    expect(await sink.preflight({ configHash: saltPlan.configHash, correlationId: null })).toBeNull();
+    const opened = await sink.stage({ ingestorId: 'run-salt' })!.opening;
+    expect(opened).not.toBeNull();
+    const encoded = [row(1), row(2)].map(({ dataId: _, ...rest }) => sink.encoder.encodeRow(rest));
+    await opened!.stage.load(opened!.stage.encode(['id-1', 'id-2'], encoded));
+    // The stage's rows carry ids from the salt it opened with; the salt is then changed under the run.
+    const meta = `\`${settings.database}\`.tracebloc_ingest_meta`;
+    await db.query(`UPDATE ${meta} SET salt = ? WHERE table_name = ?`, ['e'.repeat(64), table]);
+    const result = await sink.open({ ...run, ingestorId: 'run-salt', staged: { batches: 1 } });
+    expect(result.staged).toBeUndefined();
+    expect(result.salt).toBe('e'.repeat(64));
+    expect(refused).toEqual(['SALT_CHANGED']);
+    const [count] = await db.query<{ n: number }>(`SELECT COUNT(*) AS n FROM \`${settings.database}\`.\`${table}\``);
+    expect(Number(count!.n)).toBe(0);
+    await sink.close();
+    expect(opened!.salt).not.toBe('e'.repeat(64));
+    await db.query(`DROP TABLE \`${settings.database}\`.\`${table}\``);
+    await db.query(`DELETE FROM \`${settings.database}\`.tracebloc_ingest_runs WHERE table_name = ?`, [table]);
+  });
+
   it('keeps its session settings (UTC, strict mode, lock wait) on the connection that writes, after creating the database', async () => {
     const sessionPlan = resolvePlan(validateConfig(yaml.replace('table: houses', 'table: session_rows'), 'i.yaml').config, {
       configPath: 'i.yaml',

@@ -105,7 +105,8 @@ export class MysqlSink implements RowSink {
   private readonly marks: ConnectionSlot = { conn: null };
   private run: RunInfo | null = null;
   /** The check pass's rows (see `stage`): an open transaction on a connection of its own, committed by `open`. */
-  private staging: { conn: Connection; usable: boolean } | null = null;
+  /** The stage's own connection and transaction, and the table salt its rows' data_ids were made with. */
+  private staging: { conn: Connection; usable: boolean; salt: string } | null = null;
   /** The opening of the stage, once `stage` was called (one per sink; never rejects): `open` and `close` wait for it first. */
   private stageOpening: Promise<unknown> | null = null;
   /** The database exists (connections may select it). */
@@ -195,7 +196,7 @@ export class MysqlSink implements RowSink {
       conn.destroy();
       throw err;
     }
-    this.staging = { conn, usable: true };
+    this.staging = { conn, usable: true, salt };
     const stage: RowStage = {
       encode: (dataIds, rows) => this.encodeRows(run.ingestorId, dataIds, rows),
       load: (batch) => this.loadStaged(batch),
@@ -292,13 +293,23 @@ export class MysqlSink implements RowSink {
   /**
    * Commits the staged rows with the run's record (all their batches committed): both become visible
    * at once. False when the server refused the commit (too large a transaction for a cluster's
-   * write-set limit, say): rolled back, the caller writes the rows batch by batch. A connection lost
-   * during the commit is an error: whether it landed is only known to the next attempt's preflight.
+   * write-set limit, say), or when the table's salt is no longer the one the staged data_ids were
+   * made with (someone changed tracebloc_ingest_meta during the run): rolled back, the caller writes
+   * the rows batch by batch, with ids from the salt as it is. A connection lost during the commit is
+   * an error: whether it landed is only known to the next attempt's preflight.
    */
   private async commitStage(run: RunInfo, batches: number): Promise<boolean> {
     const staging = this.staging!;
     const { conn } = staging;
     try {
+      // Read in the stage's transaction with a shared lock: the salt cannot change until it commits.
+      const [rows] = await conn.query<RowDataPacket[]>(`SELECT salt FROM ${quoteId(META_TABLE)} WHERE table_name = ? LOCK IN SHARE MODE`, [
+        this.plan.table,
+      ]);
+      if (rows[0]?.['salt'] !== staging.salt) {
+        this.options.onStageRefused?.('SALT_CHANGED');
+        return false;
+      }
       await this.insertRunRecord(conn, run, batches);
       await conn.commit();
     } catch (err) {
