@@ -29,7 +29,11 @@ label:
 
 let db: TestDatabase;
 let settings: MysqlSettings;
-const plan = resolvePlan(validateConfig(yaml, 'i.yaml').config, { configPath: 'i.yaml', configText: yaml, storageRoot: '/tmp' });
+/** The plan of a config text (storage root /tmp). */
+const planOf = (text: string) => resolvePlan(validateConfig(text, 'i.yaml').config, { configPath: 'i.yaml', configText: text, storageRoot: '/tmp' });
+/** The plan of the config above, writing to `table`. */
+const planFor = (table: string) => planOf(yaml.replace('table: houses', `table: ${table}`));
+const plan = planOf(yaml);
 const run = { ingestorId: 'run-1', correlationId: 'corr-1', startedAt: new Date(), batchSize: 2, sourceHash: 'f'.repeat(64), sourceHashKind: 'bytes' as const, resume: null };
 const identity = { configHash: plan.configHash, correlationId: 'corr-1' };
 
@@ -175,7 +179,7 @@ describe('MysqlSink', () => {
 
   it.each(['auto', 'insert'] as const)('writes tricky strings exactly (%s)', async (writeMethod) => {
     const textYaml = yaml.replace('table: houses', `table: tricky_${writeMethod}`).replace('  note: VARCHAR(40)', '  note: TEXT');
-    const textPlan = resolvePlan(validateConfig(textYaml, 'i.yaml').config, { configPath: 'i.yaml', configText: textYaml, storageRoot: '/tmp' });
+    const textPlan = planOf(textYaml);
     const sink = new MysqlSink(textPlan, settings, { writeMethod });
     await sink.preflight({ configHash: textPlan.configHash, correlationId: null });
     await sink.open({ ...run, ingestorId: `run-${writeMethod}` });
@@ -193,8 +197,7 @@ describe('MysqlSink', () => {
   });
 
   it('a batch the server would silently shorten (duplicate data_id) fails and is rolled back', async () => {
-    const dupYaml = yaml.replace('table: houses', 'table: dups');
-    const dupPlan = resolvePlan(validateConfig(dupYaml, 'i.yaml').config, { configPath: 'i.yaml', configText: dupYaml, storageRoot: '/tmp' });
+    const dupPlan = planFor('dups');
     const sink = new MysqlSink(dupPlan, settings);
     await sink.preflight({ configHash: dupPlan.configHash, correlationId: null });
     await sink.open({ ...run, ingestorId: 'run-dups' });
@@ -246,11 +249,7 @@ label: k
 
   it('never waits long for a table another session holds: staging is given up, the write path fails as transient (lock_wait_timeout)', async () => {
     const table = 'held_rows';
-    const heldPlan = resolvePlan(validateConfig(yaml.replace('table: houses', `table: ${table}`), 'i.yaml').config, {
-      configPath: 'i.yaml',
-      configText: yaml,
-      storageRoot: '/tmp',
-    });
+    const heldPlan = planFor(table);
     const quick: MysqlSettings = { ...settings, lockWaitSeconds: 1 };
     const setup = new MysqlSink(heldPlan, quick);
     await setup.preflight({ configHash: heldPlan.configHash, correlationId: null });
@@ -280,11 +279,7 @@ label: k
 
   it('does not commit a stage whose data_ids were made with a salt that changed meanwhile: rolled back, the rows are written afresh', async () => {
     const table = 'salted_rows';
-    const saltPlan = resolvePlan(validateConfig(yaml.replace('table: houses', `table: ${table}`), 'i.yaml').config, {
-      configPath: 'i.yaml',
-      configText: yaml,
-      storageRoot: '/tmp',
-    });
+    const saltPlan = planFor(table);
     const refused: string[] = [];
     const sink = new MysqlSink(saltPlan, settings, { onStageRefused: (code) => refused.push(code) });
     expect(await sink.preflight({ configHash: saltPlan.configHash, correlationId: null })).toBeNull();
@@ -308,11 +303,7 @@ label: k
   });
 
   it('keeps its session settings (UTC, strict mode, lock wait) on the connection that writes, after creating the database', async () => {
-    const sessionPlan = resolvePlan(validateConfig(yaml.replace('table: houses', 'table: session_rows'), 'i.yaml').config, {
-      configPath: 'i.yaml',
-      configText: yaml,
-      storageRoot: '/tmp',
-    });
+    const sessionPlan = planFor('session_rows');
     const sink = new MysqlSink(sessionPlan, { ...settings, lockWaitSeconds: 7 });
     await sink.preflight({ configHash: sessionPlan.configHash, correlationId: null });
     await sink.open({ ...run, ingestorId: 'run-session' });
