@@ -36,13 +36,14 @@ export { casterFor, isCastFailure, type CellValue, type Caster, type CastFailure
 export { computeBuckets, bucketIndex, type BucketSpec, type Buckets } from './labels/bucket.js';
 export { bucketEncoder, passthroughEncoder, type LabelEncoder } from './labels/policy.js';
 export { dataIdAssigner, type DataIdAssigner } from './keys/data-id.js';
+export type { DeferredJsonIds, JsonDataIds } from './keys/json-ids.js';
 
 export { MysqlSink, type MysqlSinkOptions } from './sinks/mysql/mysql-sink.js';
 export { mysqlSettingsFromEnv, type MysqlSettings } from './sinks/mysql/settings.js';
 export { LocalSink } from './sinks/local-sink.js';
 export type { OutRow, PriorRun, RowSink, RunInfo, RunOutcome } from './sinks/types.js';
 
-export { BackendClient, type RowMeta } from './backend/client.js';
+export { BackendClient, type HeldRows, type RowMeta } from './backend/client.js';
 export { HttpTransport, type HttpTransportOptions } from './backend/http-transport.js';
 export { DryRunTransport } from './backend/dry-run-transport.js';
 export { EgressLog } from './backend/egress-log.js';
