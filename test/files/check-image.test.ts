@@ -62,6 +62,10 @@ async function code(name: string, p: ImagePlan = plan, size?: number): Promise<s
   return local!.startsWith('ok') ? 'ok' : local!;
 }
 
+/** An RGB image of Gaussian noise (compresses badly, so its data spans the whole file). */
+const noise = (width: number, height: number) =>
+  sharp({ create: { width, height, channels: 3, background: '#000000', noise: { type: 'gaussian', mean: 128, sigma: 60 } } });
+
 beforeAll(async () => {
   dir = await tempDir();
   await image('ok.jpg', 64, 48, 'jpeg');
@@ -72,24 +76,18 @@ beforeAll(async () => {
   await writeFile(path.join(dir, 'truncated.jpg'), full.subarray(0, 20));
   await writeFile(path.join(dir, 'cut-body.jpg'), full.subarray(0, full.length - 40));
   // Header and end marker intact, scan data scrambled: only a full decode notices.
-  const noisy = await sharp({ create: { width: 64, height: 48, channels: 3, background: '#000000', noise: { type: 'gaussian', mean: 128, sigma: 60 } } })
-    .jpeg({ quality: 90 })
-    .toBuffer();
+  const noisy = await noise(64, 48).jpeg({ quality: 90 }).toBuffer();
   const scrambled = Buffer.from(noisy);
   for (let i = Math.floor(scrambled.length * 0.5); i < scrambled.length - 10; i += 3) scrambled[i] = 0xff;
   await writeFile(path.join(dir, 'scrambled.jpg'), scrambled);
   // Larger images damaged only near the end of their data (the last rows): a decode that stops
   // early, or decodes at a reduced scale, would pass them.
-  const bigNoisy = await sharp({ create: { width: 640, height: 480, channels: 3, background: '#000000', noise: { type: 'gaussian', mean: 128, sigma: 60 } } })
-    .jpeg({ quality: 90 })
-    .toBuffer();
+  const bigNoisy = await noise(640, 480).jpeg({ quality: 90 }).toBuffer();
   await writeFile(path.join(dir, 'big-noisy.jpg'), bigNoisy);
   const lateScramble = Buffer.from(bigNoisy);
   for (let i = Math.floor(lateScramble.length * 0.97); i < lateScramble.length - 10; i += 3) lateScramble[i] = 0xff;
   await writeFile(path.join(dir, 'late-scrambled.jpg'), lateScramble);
-  const bigPng = await sharp({ create: { width: 640, height: 480, channels: 3, background: '#000000', noise: { type: 'gaussian', mean: 128, sigma: 60 } } })
-    .png({ compressionLevel: 1 })
-    .toBuffer();
+  const bigPng = await noise(640, 480).png({ compressionLevel: 1 }).toBuffer();
   await writeFile(path.join(dir, 'big-noisy.png'), bigPng);
   await writeFile(path.join(dir, 'late-damaged.png'), damageLastIdat(bigPng));
   const png = await image('ok.png', 64, 48, 'png');

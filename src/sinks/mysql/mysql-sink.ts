@@ -104,8 +104,10 @@ export class MysqlSink implements RowSink {
    */
   private readonly marks: ConnectionSlot = { conn: null };
   private run: RunInfo | null = null;
-  /** The check pass's rows (see `stage`): an open transaction on a connection of its own, committed by `open`. */
-  /** The stage's own connection and transaction, and the table salt its rows' data_ids were made with. */
+  /**
+   * The check pass's rows (see `stage`): an open transaction on a connection of its own, committed by
+   * `open`, and the table salt their data_ids were made with.
+   */
   private staging: { conn: Connection; usable: boolean; salt: string } | null = null;
   /** The opening of the stage, once `stage` was called (one per sink; never rejects): `open` and `close` wait for it first. */
   private stageOpening: Promise<unknown> | null = null;
@@ -257,7 +259,9 @@ export class MysqlSink implements RowSink {
     this.run = run;
     await this.prepareDatabase();
     if (run.staged && !run.resume && this.staging?.usable) {
-      if (await this.commitStage(run, run.staged.batches)) return { salt: await this.tableSalt(await this.connection()), staged: true };
+      // The salt the committed rows' data_ids were made with, checked against the table's in the commit.
+      const salt = this.staging.salt;
+      if (await this.commitStage(run, run.staged.batches)) return { salt, staged: true };
     }
     // A stage not used (abandoned, refused at commit, or the run was not staged after all) is undone first.
     await this.discardStage('undo');
@@ -303,10 +307,7 @@ export class MysqlSink implements RowSink {
     const { conn } = staging;
     try {
       // Read in the stage's transaction with a shared lock: the salt cannot change until it commits.
-      const [rows] = await conn.query<RowDataPacket[]>(`SELECT salt FROM ${quoteId(META_TABLE)} WHERE table_name = ? LOCK IN SHARE MODE`, [
-        this.plan.table,
-      ]);
-      if (rows[0]?.['salt'] !== staging.salt) {
+      if ((await this.storedSalt(conn, 'LOCK IN SHARE MODE')) !== staging.salt) {
         this.options.onStageRefused?.('SALT_CHANGED');
         return false;
       }
@@ -649,12 +650,15 @@ export class MysqlSink implements RowSink {
     const fresh = randomBytes(32).toString('hex');
     await conn.query(`INSERT IGNORE INTO ${quoteId(META_TABLE)} (table_name, salt) VALUES (?, ?)`, [this.plan.table, fresh]);
     await conn.query(`UPDATE ${quoteId(META_TABLE)} SET salt = ? WHERE table_name = ? AND salt IS NULL`, [fresh, this.plan.table]);
-    const [rows] = await conn.query<RowDataPacket[]>(`SELECT salt FROM ${quoteId(META_TABLE)} WHERE table_name = ?`, [
-      this.plan.table,
-    ]);
-    const salt = rows[0]?.['salt'];
+    const salt = await this.storedSalt(conn);
     if (typeof salt !== 'string' || salt.length < 32) throw new IngestError('MYSQL_FAILED', 'the table salt cannot be read');
     return salt;
+  }
+
+  /** The table's salt as `tracebloc_ingest_meta` holds it (unchecked), optionally read with a lock. */
+  private async storedSalt(conn: Connection, lock: '' | 'LOCK IN SHARE MODE' = ''): Promise<unknown> {
+    const [rows] = await conn.query<RowDataPacket[]>(`SELECT salt FROM ${quoteId(META_TABLE)} WHERE table_name = ? ${lock}`, [this.plan.table]);
+    return rows[0]?.['salt'];
   }
 
   private async connection(slot: ConnectionSlot = this.main): Promise<Connection> {
