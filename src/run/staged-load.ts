@@ -5,9 +5,10 @@ import { joinEncoded, SpooledBatcher, type SpooledBatch } from './encoded-batche
 
 /**
  * Batches waiting for the sink before the check pass waits for it (backpressure); also the most
- * loaded in one statement. Measured in interleaved pairs at 200k rows: 8 shortens the check pass by
- * 0.16-0.3 s against 4 (fewer, larger statements, and the reader waits less), for +0-5 MB peak RSS;
- * 16 is no faster.
+ * handed to the stage at once. Chosen when each group was a statement of its own (8 shortened the
+ * check pass by 0.16-0.3 s against 4 at 200k rows; 16 was no faster); the stage now streams them all
+ * into one statement, which holds the reader back itself once a few MB wait (RowStage.load), and
+ * while the stage opens (its table is created) this bounds the rows waiting for it.
  */
 const MAX_WAITING = 8;
 
@@ -23,9 +24,9 @@ export interface StageTarget {
  * The check pass's accepted rows, cut into the write pass's batches (same size, same order, same
  * data_ids) and loaded into the sink's stage while the source is still being read, so MySQL works
  * on the other core instead of after the check. Batches that wait when the stage gets to them are
- * loaded together. The stage may still be opening when the first rows come (its table is created
- * meanwhile): they wait for it, unencoded, within the same bound. A stage that cannot be opened, or
- * a load that fails, ends the staging (the write pass then writes every row as usual); it never
+ * handed over together; `finish` seals the stage (RowStage.seal: every row taken). The stage may still be opening when the first rows come (its table is created
+ * meanwhile): they wait for it, unencoded, within the same bound. A stage that cannot be opened, a
+ * load that fails, or a seal that finds rows missing ends the staging (the write pass then writes every row as usual); it never
  * fails the run.
  */
 export class StagedLoad {
@@ -64,12 +65,19 @@ export class StagedLoad {
     return new Promise((resolve) => this.roomWaiters.push(resolve));
   }
 
-  /** After the last row: loads what is left; resolves to whether every row is in the stage. */
+  /** After the last row: loads what is left and seals the stage; resolves to whether every row is in it. */
   async finish(): Promise<boolean> {
     if (this.batcher.pending > 0 && this.failure === null) this.cut();
     while (this.loading !== null) await this.loading;
     // No batch at all (no valid row): the stage must still have opened to be committed.
-    if (this.failure === null) await this.open();
+    const target = this.failure === null ? await this.open() : null;
+    if (target !== null && this.failure === null) {
+      try {
+        await target.stage.seal();
+      } catch (err) {
+        this.failure ??= err;
+      }
+    }
     return this.failure === null;
   }
 

@@ -88,8 +88,17 @@ export interface PriorRun {
 export interface RowStage {
   /** Encoded rows with their data_ids (as `RowSink.encodeBatch`), for `load`. */
   encode(dataIds: readonly string[], rows: readonly string[]): EncodedBatch;
-  /** Loads the next batch, in order. A failure means the stage is unusable: the caller stops using it. */
+  /**
+   * Takes the next batch, in order, into the stage's load; resolves when the stage can take another
+   * (its rows may still be loading: `seal` waits for them). A failure means the stage is unusable:
+   * the caller stops using it.
+   */
   load(batch: EncodedBatch): Promise<void>;
+  /**
+   * After the last batch: resolves once the stage holds every row given to `load`. A failure means
+   * the stage is unusable (the caller discards it).
+   */
+  seal(): Promise<void>;
   /**
    * Undoes everything loaded; nothing once `open` committed it. Never throws. `undo` (a refused run, or
    * a stage given up while the run goes on): waits until the rows are rolled back and the table the

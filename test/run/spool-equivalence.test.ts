@@ -214,6 +214,7 @@ class WatchedSink extends MysqlSink {
             if (++this.stagedLoads === this.failStagedLoad) throw new IngestError('MYSQL_FAILED', 'stage load refused (test)');
             return stage.load(batch);
           },
+          seal: () => stage.seal(),
           discard: (how) => stage.discard(how),
         },
       };

@@ -10,6 +10,9 @@ class MemoryStage implements RowStage {
   readonly loads: string[][] = [];
   discarded: 'undo' | 'abandon' | null = null;
   failLoad = 0;
+  /** Rows loaded when `seal` was called (null: not sealed). */
+  sealedAt: number | null = null;
+  failSeal = false;
 
   encode(dataIds: readonly string[], rows: readonly string[]): EncodedBatch {
     return { count: rows.length, firstDataId: dataIds[0] ?? '', payload: [Buffer.from(rows.map((r, i) => `${dataIds[i]}\t${r}\n`).join(''))] };
@@ -19,6 +22,12 @@ class MemoryStage implements RowStage {
     await new Promise((resolve) => setImmediate(resolve));
     if (this.loads.length + 1 === this.failLoad) throw new Error('load refused (test)');
     this.loads.push(Buffer.concat(batch.payload).toString().split('\n').filter(Boolean));
+  }
+
+  async seal(): Promise<void> {
+    await new Promise((resolve) => setImmediate(resolve));
+    this.sealedAt = this.loads.flat().length;
+    if (this.failSeal) throw new Error('seal refused (test)');
   }
 
   async discard(how: 'undo' | 'abandon'): Promise<void> {
@@ -61,6 +70,8 @@ describe('StagedLoad', () => {
     expect(released).toBe(true);
     for (; row <= 21; row++) await load.add(row, null, `v${row}`);
     expect(await load.finish()).toBe(true);
+    // Sealed once, after the last row was loaded.
+    expect(stage.sealedAt).toBe(21);
     expect(load.batches).toBe(11);
     expect(load.salt).toBe('ab'.repeat(16));
     const rows = Array.from({ length: 21 }, (_, i) => i + 1);
@@ -95,6 +106,7 @@ describe('StagedLoad', () => {
     expect(await load.finish()).toBe(true);
     expect(load.batches).toBe(0);
     expect(stage.loads).toEqual([]);
+    expect(stage.sealedAt).toBe(0);
     await load.discard('abandon');
     expect(stage.discarded).toBe('abandon');
   });
@@ -112,6 +124,20 @@ describe('StagedLoad', () => {
     expect(await load.finish()).toBe(false);
     expect((load.failure as Error).message).toBe('load refused (test)');
     expect(stage.loads).toHaveLength(1);
+    // A failed stage is not sealed.
+    expect(stage.sealedAt).toBeNull();
+  });
+
+  it('a stage that cannot be sealed (the server did not take every row) ends the staging: finish is false', async () => {
+    const d = deferred();
+    const stage = new MemoryStage();
+    stage.failSeal = true;
+    d.open(stage);
+    const load = new StagedLoad(d.opening, 2);
+    for (let row = 1; row <= 5; row++) await load.add(row, null, `v${row}`);
+    expect(await load.finish()).toBe(false);
+    expect((load.failure as Error).message).toBe('seal refused (test)');
+    expect(stage.sealedAt).toBe(5);
   });
 
   it('a batch that cannot be encoded ends the staging instead of failing the check pass (while the stage opens, and once it is open)', async () => {

@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { resolvePlan } from '../../src/config/plan.js';
 import { validateConfig } from '../../src/config/validate.js';
 import { IngestError } from '../../src/errors.js';
+import { RUNS_TABLE_COLUMNS, RUNS_TABLE_SQL } from '../../src/sinks/mysql/ddl.js';
 import { MysqlSink } from '../../src/sinks/mysql/mysql-sink.js';
 import type { MysqlSettings } from '../../src/sinks/mysql/settings.js';
 import { isTransientMysqlError } from '../../src/sinks/mysql/transient.js';
@@ -117,6 +118,53 @@ describe('MysqlSink', () => {
     ]);
     const meta = await db.query<{ salt: string }>(`SELECT salt FROM \`${settings.database}\`.tracebloc_ingest_meta WHERE table_name = 'houses'`);
     expect(meta).toEqual([{ salt }]);
+  });
+
+  /** The run table's columns in order. */
+  const runColumns = async (database: string) =>
+    (
+      await db.query<{ COLUMN_NAME: string }>(
+        'SELECT COLUMN_NAME FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = ? AND TABLE_NAME = ? ORDER BY ORDINAL_POSITION',
+        [database, 'tracebloc_ingest_runs'],
+      )
+    ).map((c) => c.COLUMN_NAME);
+  const everyRunColumn = ['ingestor_id', 'table_name', 'task', 'started_at', 'status', ...RUNS_TABLE_COLUMNS.map(([name]) => name)];
+
+  it('creates the run table with every column in one statement (a fresh database needs no ALTER)', async () => {
+    expect(await runColumns(settings.database)).toEqual(everyRunColumn);
+    const scratch = `${db.name}_runs`;
+    await db.query(`CREATE DATABASE \`${scratch}\``);
+    try {
+      await db.query(RUNS_TABLE_SQL.replace('`tracebloc_ingest_runs`', `\`${scratch}\`.\`tracebloc_ingest_runs\``));
+      expect(await runColumns(scratch)).toEqual(everyRunColumn);
+    } finally {
+      await db.query(`DROP DATABASE IF EXISTS \`${scratch}\``);
+    }
+  });
+
+  it('adds the columns a run table made by an older version lacks, keeping its rows', async () => {
+    const old = { ...settings, database: `${db.name}_old` };
+    await db.query(`CREATE DATABASE \`${old.database}\``);
+    try {
+      // The first version's table: the first five columns only.
+      await db.query(`CREATE TABLE \`${old.database}\`.tracebloc_ingest_runs (
+        ingestor_id VARCHAR(255) NOT NULL PRIMARY KEY, table_name VARCHAR(64) NOT NULL, task VARCHAR(64) NULL,
+        started_at DATETIME(3) NULL, status VARCHAR(32) NULL, KEY ix_table_name (table_name)) ENGINE=InnoDB`);
+      await db.query(`INSERT INTO \`${old.database}\`.tracebloc_ingest_runs VALUES ('old-run', 'other', 'tabular_regression', NULL, 'succeeded')`);
+      const sink = new MysqlSink(plan, old);
+      try {
+        await sink.open(run);
+      } finally {
+        await sink.close();
+      }
+      expect(await runColumns(old.database)).toEqual(everyRunColumn);
+      const kept = await db.query<{ ingestor_id: string; batches_sent: number }>(
+        `SELECT ingestor_id, batches_sent FROM \`${old.database}\`.tracebloc_ingest_runs WHERE table_name = 'other'`,
+      );
+      expect(kept).toEqual([{ ingestor_id: 'old-run', batches_sent: 0 }]);
+    } finally {
+      await db.query(`DROP DATABASE IF EXISTS \`${old.database}\``);
+    }
   });
 
   it('finds the earlier run of the same ingest, so a retry resumes it', async () => {
@@ -300,6 +348,108 @@ label: k
     expect(opened!.salt).not.toBe('e'.repeat(64));
     await db.query(`DROP TABLE \`${settings.database}\`.\`${table}\``);
     await db.query(`DELETE FROM \`${settings.database}\`.tracebloc_ingest_runs WHERE table_name = ?`, [table]);
+  });
+
+  describe("the stage's one LOAD DATA", () => {
+    /** A sink with its stage open on `table`, and the stage's batches of the rows `from`..`to` (ids `<prefix>-<i>`). */
+    async function openStageOn(table: string) {
+      const stagePlan = planFor(table);
+      const sink = new MysqlSink(stagePlan, settings);
+      expect(await sink.preflight({ configHash: stagePlan.configHash, correlationId: null })).toBeNull();
+      const opened = await sink.stage({ ingestorId: `run-${table}` })!.opening;
+      expect(opened).not.toBeNull();
+      const batch = (ids: readonly string[]) =>
+        opened!.stage.encode(
+          ids,
+          ids.map((_, i) => sink.encoder.encodeRow({ ...row(i), dataId: undefined } as unknown as OutRow)),
+        );
+      const cleanUp = async () => {
+        await sink.close();
+        await db.query(`DROP TABLE IF EXISTS \`${settings.database}\`.\`${table}\``);
+        await db.query(`DELETE FROM \`${settings.database}\`.tracebloc_ingest_runs WHERE table_name = ?`, [table]);
+      };
+      return { sink, stage: opened!.stage, batch, cleanUp, stagePlan };
+    }
+    const ids = (prefix: string, from: number, to: number) => Array.from({ length: to - from + 1 }, (_, i) => `${prefix}-${from + i}`);
+    const count = async (table: string) =>
+      Number((await db.query<{ n: number }>(`SELECT COUNT(*) AS n FROM \`${settings.database}\`.\`${table}\``))[0]!.n);
+
+    it('holds the reader back while the server reads nothing (a table lock), then takes every batch; sealed and committed, all rows are there', async () => {
+      const table = 'streamed_rows';
+      const { sink, stage, batch, cleanUp } = await openStageOn(table);
+      const other = await createTestDatabase('sink_lock');
+      try {
+        // Another session holds the table: the LOAD DATA waits for it and reads none of its data.
+        await other.query(`LOCK TABLES \`${settings.database}\`.\`${table}\` WRITE`);
+        const perBatch = 5000;
+        const batches = Array.from({ length: 40 }, (_, b) => batch(ids('s', b * perBatch + 1, (b + 1) * perBatch)));
+        const bytesOf = (b: (typeof batches)[number]) => b.payload.reduce((n, p) => n + p.length, 0);
+        let taken = 0;
+        let bytes = 0;
+        let held: Promise<void> | null = null;
+        for (const b of batches) {
+          const loading = stage.load(b);
+          const state = await Promise.race([loading.then(() => 'taken'), new Promise((resolve) => setTimeout(() => resolve('held'), 300))]);
+          bytes += bytesOf(b);
+          if (state === 'held') {
+            held = loading;
+            break;
+          }
+          taken++;
+        }
+        // Held back once a few MB wait (the stream's and the socket's high water), long before all 40 batches.
+        expect(held).not.toBeNull();
+        expect(taken).toBeGreaterThan(0);
+        expect(taken).toBeLessThan(30);
+        expect(bytes).toBeLessThan(16 * 1024 * 1024);
+        await other.query('UNLOCK TABLES');
+        await held;
+        for (const b of batches.slice(taken + 1)) await stage.load(b);
+        await stage.seal();
+        const result = await sink.open({ ...run, ingestorId: `run-${table}`, staged: { batches: batches.length } });
+        expect(result.staged).toBe(true);
+        expect(await count(table)).toBe(40 * perBatch);
+      } finally {
+        await other.drop();
+        await cleanUp();
+      }
+    }, 60_000);
+
+    it('a row the server does not take (a data_id twice, in two batches of the one LOAD DATA) fails the seal; the stage is not committed', async () => {
+      const table = 'streamed_dupes';
+      const refused: string[] = [];
+      const { sink, stage, batch, cleanUp } = await openStageOn(table);
+      try {
+        await stage.load(batch(['d-1', 'd-2']));
+        await stage.load(batch(['d-2', 'd-3']));
+        const err = await stage.seal().catch((e: unknown) => e);
+        expect(err).toBeInstanceOf(IngestError);
+        expect((err as IngestError).code).toBe('MYSQL_FAILED');
+        expect((err as IngestError).message).toContain('accepted 3 of 4 rows of the stage');
+        // Unusable from then on: the run writes its rows afresh.
+        await expect(stage.load(batch(['d-4']))).rejects.toMatchObject({ code: 'INTERNAL' });
+        const result = await sink.open({ ...run, ingestorId: `run-${table}`, staged: { batches: 2 } });
+        expect(result.staged).toBeUndefined();
+        expect(refused).toEqual([]);
+        expect(await count(table)).toBe(0);
+      } finally {
+        await cleanUp();
+      }
+    });
+
+    it('a stage given up while its LOAD DATA still reads (undo) ends the statement, rolls back and drops the table at once', async () => {
+      const table = 'streamed_undone';
+      const { stage, batch, cleanUp } = await openStageOn(table);
+      try {
+        await stage.load(batch(ids('u', 1, 100)));
+        const started = Date.now();
+        await stage.discard('undo');
+        expect(Date.now() - started).toBeLessThan(5000);
+        expect(await db.tableExists(table)).toBe(false);
+      } finally {
+        await cleanUp();
+      }
+    });
   });
 
   it('keeps its session settings (UTC, strict mode, lock wait) on the connection that writes, after creating the database', async () => {

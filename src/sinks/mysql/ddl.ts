@@ -69,16 +69,7 @@ export function loadDataSql(plan: Plan, order: ColumnOrder = 'rows'): string {
 export const RUNS_TABLE = 'tracebloc_ingest_runs';
 export const META_TABLE = 'tracebloc_ingest_meta';
 
-/** The run-record table; columns added later are ensured one by one (an older table may exist). */
-export const RUNS_TABLE_SQL = `CREATE TABLE IF NOT EXISTS ${quoteId(RUNS_TABLE)} (
-  \`ingestor_id\` VARCHAR(255) NOT NULL PRIMARY KEY,
-  \`table_name\` VARCHAR(64) NOT NULL,
-  \`task\` VARCHAR(64) NULL,
-  \`started_at\` DATETIME(3) NULL,
-  \`status\` VARCHAR(32) NULL,
-  KEY \`ix_table_name\` (\`table_name\`)
-) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4`;
-
+/** Columns of the run-record table after its first five, in the order they were added to it (an older table lacks the later ones). */
 export const RUNS_TABLE_COLUMNS: ReadonlyArray<readonly [string, string]> = [
   ['correlation_id', 'VARCHAR(64) NULL'],
   ['config_hash', 'CHAR(64) NULL'],
@@ -100,6 +91,19 @@ export const RUNS_TABLE_COLUMNS: ReadonlyArray<readonly [string, string]> = [
   // What source_hash was taken over: 'bytes' (the source file); NULL (earlier versions): its records' cells.
   ['source_hash_kind', 'VARCHAR(16) NULL'],
 ];
+
+/**
+ * The run-record table with every column: a fresh database gets it in one statement. A table that
+ * existed already (an older version made it) gets the columns it lacks one by one (`RUNS_TABLE_COLUMNS`).
+ */
+export const RUNS_TABLE_SQL = `CREATE TABLE IF NOT EXISTS ${quoteId(RUNS_TABLE)} (
+  \`ingestor_id\` VARCHAR(255) NOT NULL PRIMARY KEY,
+  \`table_name\` VARCHAR(64) NOT NULL,
+  \`task\` VARCHAR(64) NULL,
+  \`started_at\` DATETIME(3) NULL,
+  \`status\` VARCHAR(32) NULL,
+${RUNS_TABLE_COLUMNS.map(([name, type]) => `  ${quoteId(name)} ${type},\n`).join('')}  KEY \`ix_table_name\` (\`table_name\`)
+) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4`;
 
 export const META_TABLE_SQL = `CREATE TABLE IF NOT EXISTS ${quoteId(META_TABLE)} (
   \`table_name\` VARCHAR(64) NOT NULL PRIMARY KEY,

@@ -21,6 +21,7 @@ import type {
   RunOutcome,
 } from '../types.js';
 import { connectOnce, waitForMysql, type Connection } from './connect.js';
+import { packetSized, StreamedLoad } from './streamed-load.js';
 import {
   createDatabaseSql,
   createTableSql,
@@ -61,16 +62,6 @@ export interface MysqlSinkOptions {
   onStageRefused?: (code: string) => void;
 }
 
-/**
- * LOAD DATA LOCAL data in pieces of at most 1 MiB: mysql2 sends each stream chunk as one packet,
- * and a packet must stay under the server's max_allowed_packet (16 MiB by default, 4 MiB on older
- * servers). Views, no copies.
- */
-function* packetSized(buffers: readonly Buffer[]): Generator<Buffer> {
-  const MAX = 1024 * 1024;
-  for (const b of buffers) for (let i = 0; i < b.length; i += MAX) yield b.subarray(i, i + MAX);
-}
-
 /** A connection the sink opens on demand and drops after a fatal error. */
 interface ConnectionSlot {
   conn: Connection | null;
@@ -108,7 +99,7 @@ export class MysqlSink implements RowSink {
    * The check pass's rows (see `stage`): an open transaction on a connection of its own, committed by
    * `open`, and the table salt their data_ids were made with.
    */
-  private staging: { conn: Connection; usable: boolean; salt: string } | null = null;
+  private staging: { conn: Connection; usable: boolean; salt: string; load: StreamedLoad | null } | null = null;
   /** The opening of the stage, once `stage` was called (one per sink; never rejects): `open` and `close` wait for it first. */
   private stageOpening: Promise<unknown> | null = null;
   /** The database exists (connections may select it). */
@@ -198,23 +189,41 @@ export class MysqlSink implements RowSink {
       conn.destroy();
       throw err;
     }
-    this.staging = { conn, usable: true, salt };
+    this.staging = { conn, usable: true, salt, load: null };
     const stage: RowStage = {
       encode: (dataIds, rows) => this.encodeRows(run.ingestorId, dataIds, rows),
       load: (batch) => this.loadStaged(batch),
+      seal: () => this.sealStage(),
       discard: (how) => this.discardStage(how),
     };
     return { stage, salt };
   }
 
+  /** The stage's rows go into one LOAD DATA, started by the first batch and fed by the next (StreamedLoad). */
   private async loadStaged(batch: EncodedBatch): Promise<void> {
     const staging = this.staging;
     if (staging === null || !staging.usable) throw new IngestError('INTERNAL', 'the stage is not open');
     try {
-      await this.loadData(staging.conn, this.loadEncodedSql, batch.payload, batch.count, 'the stage', 'the stage is undone');
+      staging.load ??= new StreamedLoad(staging.conn, this.loadEncodedSql);
+      await staging.load.push(batch.payload, batch.count);
     } catch (err) {
       staging.usable = false;
-      throw err instanceof IngestError ? err : new IngestError('MYSQL_FAILED', `loading into the stage failed (${mysqlErrorLabel(err)})`, { status: mysqlErrorLabel(err) });
+      throw stageFailure(err);
+    }
+  }
+
+  /** See RowStage.seal: ends the stage's LOAD DATA and checks that the server took every row. */
+  private async sealStage(): Promise<void> {
+    const staging = this.staging;
+    if (staging === null || !staging.usable) throw new IngestError('INTERNAL', 'the stage is not open');
+    const load = staging.load;
+    staging.load = null;
+    if (load === null) return;
+    try {
+      await this.checkLoaded(staging.conn, await load.end(), load.rows, 'the stage', 'the stage is undone');
+    } catch (err) {
+      staging.usable = false;
+      throw stageFailure(err);
     }
   }
 
@@ -229,6 +238,8 @@ export class MysqlSink implements RowSink {
       return;
     }
     try {
+      // A LOAD DATA still reading its data ends first (the connection serves one statement at a time).
+      await staging.load?.end().catch(() => undefined);
       await conn.rollback();
       await conn.query(`DROP TABLE IF EXISTS ${quoteId(this.plan.table)}`);
       await conn.end();
@@ -305,6 +316,15 @@ export class MysqlSink implements RowSink {
   private async commitStage(run: RunInfo, batches: number): Promise<boolean> {
     const staging = this.staging!;
     const { conn } = staging;
+    if (staging.load !== null) {
+      // Not sealed by the caller: sealed here, and a stage missing rows is refused like a failed commit.
+      try {
+        await this.sealStage();
+      } catch (err) {
+        this.options.onStageRefused?.(err instanceof IngestError ? err.code : mysqlErrorLabel(err));
+        return false;
+      }
+    }
     try {
       // Read in the stage's transaction with a shared lock: the salt cannot change until it commits.
       if ((await this.storedSalt(conn, 'LOCK IN SHARE MODE')) !== staging.salt) {
@@ -476,6 +496,11 @@ export class MysqlSink implements RowSink {
    */
   private async loadData(conn: Connection, sql: string, payload: readonly Buffer[], count: number, what: string, consequence: string): Promise<void> {
     const [result] = await conn.query<ResultSetHeader>({ sql, infileStreamFactory: () => Readable.from(packetSized(payload)) });
+    await this.checkLoaded(conn, result, count, what, consequence);
+  }
+
+  /** Anything but exactly `count` clean rows from a LOAD DATA is an error (see loadData). */
+  private async checkLoaded(conn: Connection, result: ResultSetHeader, count: number, what: string, consequence: string): Promise<void> {
     if (result.affectedRows === count && result.warningStatus === 0) return;
     const [warnings] = await conn.query<RowDataPacket[]>('SHOW WARNINGS LIMIT 1');
     const code = warnings[0]?.['Code'];
@@ -706,4 +731,9 @@ export class MysqlSink implements RowSink {
     const [rows] = await conn.query<RowDataPacket[]>(sql, params);
     return rows as unknown as T[];
   }
+}
+
+/** A failure of the stage's load as the sink reports it: MYSQL_FAILED with the server's code, never its message. */
+function stageFailure(err: unknown): IngestError {
+  return err instanceof IngestError ? err : new IngestError('MYSQL_FAILED', `loading into the stage failed (${mysqlErrorLabel(err)})`, { status: mysqlErrorLabel(err) });
 }
