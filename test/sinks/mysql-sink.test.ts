@@ -3,10 +3,11 @@ import { resolvePlan } from '../../src/config/plan.js';
 import { validateConfig } from '../../src/config/validate.js';
 import { IngestError } from '../../src/errors.js';
 import { RUNS_TABLE_COLUMNS, RUNS_TABLE_SQL } from '../../src/sinks/mysql/ddl.js';
+import { STREAM_HIGH_WATER } from '../../src/sinks/mysql/streamed-load.js';
 import { MysqlSink } from '../../src/sinks/mysql/mysql-sink.js';
 import type { MysqlSettings } from '../../src/sinks/mysql/settings.js';
 import { isTransientMysqlError } from '../../src/sinks/mysql/transient.js';
-import type { OutRow } from '../../src/sinks/types.js';
+import type { EncodedBatch, OutRow } from '../../src/sinks/types.js';
 import { createTestDatabase, MYSQL, type TestDatabase } from '../support/mysql.js';
 
 const yaml = `apiVersion: tracebloc.io/v1
@@ -350,62 +351,72 @@ label: k
     await db.query(`DELETE FROM \`${settings.database}\`.tracebloc_ingest_runs WHERE table_name = ?`, [table]);
   });
 
-  describe("the stage's one LOAD DATA", () => {
-    /** A sink with its stage open on `table`, and the stage's batches of the rows `from`..`to` (ids `<prefix>-<i>`). */
-    async function openStageOn(table: string) {
+  describe("the stage's LOAD DATA, fed while it runs", () => {
+    /** A sink with its stage open on `table`; `batch(ids)` encodes rows with those data_ids for it. */
+    async function openStageOn(table: string, options: ConstructorParameters<typeof MysqlSink>[2] = {}) {
       const stagePlan = planFor(table);
-      const sink = new MysqlSink(stagePlan, settings);
+      const sink = new MysqlSink(stagePlan, settings, options);
       expect(await sink.preflight({ configHash: stagePlan.configHash, correlationId: null })).toBeNull();
       const opened = await sink.stage({ ingestorId: `run-${table}` })!.opening;
       expect(opened).not.toBeNull();
       const batch = (ids: readonly string[]) =>
         opened!.stage.encode(
           ids,
-          ids.map((_, i) => sink.encoder.encodeRow({ ...row(i), dataId: undefined } as unknown as OutRow)),
+          ids.map((_, i) => {
+            const { dataId: _id, ...rest } = row(i);
+            return sink.encoder.encodeRow(rest);
+          }),
         );
       const cleanUp = async () => {
         await sink.close();
         await db.query(`DROP TABLE IF EXISTS \`${settings.database}\`.\`${table}\``);
         await db.query(`DELETE FROM \`${settings.database}\`.tracebloc_ingest_runs WHERE table_name = ?`, [table]);
       };
-      return { sink, stage: opened!.stage, batch, cleanUp, stagePlan };
+      return { sink, stage: opened!.stage, batch, cleanUp };
     }
     const ids = (prefix: string, from: number, to: number) => Array.from({ length: to - from + 1 }, (_, i) => `${prefix}-${from + i}`);
     const count = async (table: string) =>
       Number((await db.query<{ n: number }>(`SELECT COUNT(*) AS n FROM \`${settings.database}\`.\`${table}\``))[0]!.n);
+    /** The ids of the connections running a LOAD DATA into this test's database. */
+    const runningLoads = async () =>
+      (
+        await db.query<{ ID: number }>("SELECT ID FROM information_schema.PROCESSLIST WHERE DB = ? AND INFO LIKE 'LOAD DATA%'", [settings.database])
+      ).map((r) => Number(r.ID));
+    const bytesOf = (b: { payload: readonly Buffer[] }) => b.payload.reduce((n, p) => n + p.length, 0);
+    /** Loads `batches` in order until one is held back for 300 ms; returns how many were taken and the held one's promise. */
+    async function loadUntilHeld(stage: { load(b: EncodedBatch): Promise<void> }, batches: readonly EncodedBatch[]) {
+      for (let taken = 0; taken < batches.length; taken++) {
+        const loading = stage.load(batches[taken]!);
+        loading.catch(() => undefined);
+        const state = await Promise.race([loading.then(() => 'taken'), new Promise((resolve) => setTimeout(() => resolve('held'), 300))]);
+        if (state === 'held') return { taken, held: loading };
+      }
+      return { taken: batches.length, held: null };
+    }
 
-    it('holds the reader back while the server reads nothing (a table lock), then takes every batch; sealed and committed, all rows are there', async () => {
+    it('holds the reader back once 2 MiB wait while the server reads nothing (a table lock), then takes every batch into one statement', async () => {
       const table = 'streamed_rows';
       const { sink, stage, batch, cleanUp } = await openStageOn(table);
       const other = await createTestDatabase('sink_lock');
       try {
         // Another session holds the table: the LOAD DATA waits for it and reads none of its data.
         await other.query(`LOCK TABLES \`${settings.database}\`.\`${table}\` WRITE`);
-        const perBatch = 5000;
+        const perBatch = 2000;
         const batches = Array.from({ length: 40 }, (_, b) => batch(ids('s', b * perBatch + 1, (b + 1) * perBatch)));
-        const bytesOf = (b: (typeof batches)[number]) => b.payload.reduce((n, p) => n + p.length, 0);
-        let taken = 0;
-        let bytes = 0;
-        let held: Promise<void> | null = null;
-        for (const b of batches) {
-          const loading = stage.load(b);
-          const state = await Promise.race([loading.then(() => 'taken'), new Promise((resolve) => setTimeout(() => resolve('held'), 300))]);
-          bytes += bytesOf(b);
-          if (state === 'held') {
-            held = loading;
-            break;
-          }
-          taken++;
-        }
-        // Held back once a few MB wait (the stream's and the socket's high water), long before all 40 batches.
+        const { taken, held } = await loadUntilHeld(stage, batches);
         expect(held).not.toBeNull();
-        expect(taken).toBeGreaterThan(0);
-        expect(taken).toBeLessThan(30);
-        expect(bytes).toBeLessThan(16 * 1024 * 1024);
+        // Held by the batch that took the waiting bytes past the high water, not before, not after.
+        const waiting = batches.slice(0, taken).reduce((n, b) => n + bytesOf(b), 0);
+        expect(waiting).toBeLessThanOrEqual(STREAM_HIGH_WATER);
+        expect(waiting + bytesOf(batches[taken]!)).toBeGreaterThan(STREAM_HIGH_WATER);
+        expect(await runningLoads()).toHaveLength(1);
         await other.query('UNLOCK TABLES');
         await held;
         for (const b of batches.slice(taken + 1)) await stage.load(b);
+        // One statement took them all.
+        expect(await runningLoads()).toHaveLength(1);
         await stage.seal();
+        expect(await runningLoads()).toHaveLength(0);
         const result = await sink.open({ ...run, ingestorId: `run-${table}`, staged: { batches: batches.length } });
         expect(result.staged).toBe(true);
         expect(await count(table)).toBe(40 * perBatch);
@@ -415,9 +426,8 @@ label: k
       }
     }, 60_000);
 
-    it('a row the server does not take (a data_id twice, in two batches of the one LOAD DATA) fails the seal; the stage is not committed', async () => {
+    it('a row the server does not take (a data_id twice, in two batches of one statement) fails the seal: MYSQL_FAILED, and the stage is unusable', async () => {
       const table = 'streamed_dupes';
-      const refused: string[] = [];
       const { sink, stage, batch, cleanUp } = await openStageOn(table);
       try {
         await stage.load(batch(['d-1', 'd-2']));
@@ -426,18 +436,64 @@ label: k
         expect(err).toBeInstanceOf(IngestError);
         expect((err as IngestError).code).toBe('MYSQL_FAILED');
         expect((err as IngestError).message).toContain('accepted 3 of 4 rows of the stage');
-        // Unusable from then on: the run writes its rows afresh.
         await expect(stage.load(batch(['d-4']))).rejects.toMatchObject({ code: 'INTERNAL' });
         const result = await sink.open({ ...run, ingestorId: `run-${table}`, staged: { batches: 2 } });
         expect(result.staged).toBeUndefined();
-        expect(refused).toEqual([]);
         expect(await count(table)).toBe(0);
       } finally {
         await cleanUp();
       }
     });
 
-    it('a stage given up while its LOAD DATA still reads (undo) ends the statement, rolls back and drops the table at once', async () => {
+    it('a stage committed without a seal is sealed by open: missing rows refuse it (with the server\'s code), complete ones commit', async () => {
+      for (const dupe of [true, false]) {
+        const table = dupe ? 'unsealed_dupes' : 'unsealed_rows';
+        const refused: string[] = [];
+        const { sink, stage, batch, cleanUp } = await openStageOn(table, { onStageRefused: (code) => refused.push(code) });
+        try {
+          await stage.load(batch(['u-1', 'u-2']));
+          await stage.load(batch([dupe ? 'u-2' : 'u-3', 'u-4']));
+          const result = await sink.open({ ...run, ingestorId: `run-${table}`, staged: { batches: 2 } });
+          expect(result.staged).toBe(dupe ? undefined : true);
+          expect(refused).toEqual(dupe ? ['1062'] : []);
+          expect(await count(table)).toBe(dupe ? 0 : 4);
+        } finally {
+          await cleanUp();
+        }
+      }
+    });
+
+    it('a statement left without rows is ended (the server would time it out) and the next batch starts another; a failure in an ended one stops the next load', async () => {
+      const table = 'streamed_idle';
+      const { sink, stage, batch, cleanUp } = await openStageOn(table, { stageIdleMs: 200 });
+      try {
+        await stage.load(batch(['i-1', 'i-2']));
+        expect(await runningLoads()).toHaveLength(1);
+        await new Promise((resolve) => setTimeout(resolve, 600));
+        expect(await runningLoads()).toHaveLength(0);
+        await stage.load(batch(['i-3']));
+        await stage.seal();
+        const result = await sink.open({ ...run, ingestorId: `run-${table}`, staged: { batches: 2 } });
+        expect(result.staged).toBe(true);
+        expect(await count(table)).toBe(3);
+      } finally {
+        await cleanUp();
+      }
+      const dupes = 'streamed_idle_dupes';
+      const second = await openStageOn(dupes, { stageIdleMs: 200 });
+      try {
+        await second.stage.load(second.batch(['j-1']));
+        await new Promise((resolve) => setTimeout(resolve, 600));
+        // A statement of its own, whose only row is already in: it ends short.
+        await second.stage.load(second.batch(['j-1']));
+        await new Promise((resolve) => setTimeout(resolve, 600));
+        await expect(second.stage.load(second.batch(['j-2']))).rejects.toMatchObject({ code: 'MYSQL_FAILED' });
+      } finally {
+        await second.cleanUp();
+      }
+    });
+
+    it('a stage given up while its statement still reads (undo) ends it, rolls back and drops the table at once', async () => {
       const table = 'streamed_undone';
       const { stage, batch, cleanUp } = await openStageOn(table);
       try {
@@ -450,6 +506,34 @@ label: k
         await cleanUp();
       }
     });
+
+    it('a load held back fails at once when its connection dies (killed by the server, or abandoned), and undo still returns', async () => {
+      for (const how of ['kill', 'abandon'] as const) {
+        const table = `streamed_${how}`;
+        const { stage, batch, cleanUp } = await openStageOn(table);
+        const other = await createTestDatabase('sink_lock');
+        try {
+          await other.query(`LOCK TABLES \`${settings.database}\`.\`${table}\` WRITE`);
+          const batches = Array.from({ length: 40 }, (_, b) => batch(ids(how, b * 2000 + 1, (b + 1) * 2000)));
+          const { held } = await loadUntilHeld(stage, batches);
+          expect(held).not.toBeNull();
+          const started = Date.now();
+          if (how === 'kill') {
+            const [id] = await runningLoads();
+            await other.query(`KILL ${Number(id)}`);
+          } else {
+            await stage.discard('abandon');
+          }
+          await expect(held).rejects.toBeInstanceOf(Error);
+          await stage.discard('undo');
+          expect(Date.now() - started).toBeLessThan(5000);
+        } finally {
+          await other.query('UNLOCK TABLES').catch(() => undefined);
+          await other.drop();
+          await cleanUp();
+        }
+      }
+    }, 60_000);
   });
 
   it('keeps its session settings (UTC, strict mode, lock wait) on the connection that writes, after creating the database', async () => {

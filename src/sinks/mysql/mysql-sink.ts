@@ -21,7 +21,7 @@ import type {
   RunOutcome,
 } from '../types.js';
 import { connectOnce, waitForMysql, type Connection } from './connect.js';
-import { packetSized, StreamedLoad } from './streamed-load.js';
+import { packetSized, StreamedLoads } from './streamed-load.js';
 import {
   createDatabaseSql,
   createTableSql,
@@ -60,6 +60,8 @@ export interface MysqlSinkOptions {
   onFallback?: (errno: number) => void;
   /** Called when the server refuses to commit the staged rows (they are then written batch by batch). */
   onStageRefused?: (code: string) => void;
+  /** A LOAD DATA of the stage left without rows this long is ended (default STATEMENT_IDLE_MS; see StreamedLoads). */
+  stageIdleMs?: number;
 }
 
 /** A connection the sink opens on demand and drops after a fatal error. */
@@ -99,7 +101,7 @@ export class MysqlSink implements RowSink {
    * The check pass's rows (see `stage`): an open transaction on a connection of its own, committed by
    * `open`, and the table salt their data_ids were made with.
    */
-  private staging: { conn: Connection; usable: boolean; salt: string; load: StreamedLoad | null } | null = null;
+  private staging: { conn: Connection; usable: boolean; salt: string; loads: StreamedLoads; sealed: boolean } | null = null;
   /** The opening of the stage, once `stage` was called (one per sink; never rejects): `open` and `close` wait for it first. */
   private stageOpening: Promise<unknown> | null = null;
   /** The database exists (connections may select it). */
@@ -189,7 +191,8 @@ export class MysqlSink implements RowSink {
       conn.destroy();
       throw err;
     }
-    this.staging = { conn, usable: true, salt, load: null };
+    const loads = new StreamedLoads(conn, this.loadEncodedSql, (result, rows) => this.checkLoaded(conn, result, rows, 'the stage', 'the stage is undone'), this.options.stageIdleMs);
+    this.staging = { conn, usable: true, salt, loads, sealed: false };
     const stage: RowStage = {
       encode: (dataIds, rows) => this.encodeRows(run.ingestorId, dataIds, rows),
       load: (batch) => this.loadStaged(batch),
@@ -199,13 +202,12 @@ export class MysqlSink implements RowSink {
     return { stage, salt };
   }
 
-  /** The stage's rows go into one LOAD DATA, started by the first batch and fed by the next (StreamedLoad). */
+  /** The stage's rows go into one LOAD DATA for as long as batches keep coming (StreamedLoads). */
   private async loadStaged(batch: EncodedBatch): Promise<void> {
     const staging = this.staging;
-    if (staging === null || !staging.usable) throw new IngestError('INTERNAL', 'the stage is not open');
+    if (staging === null || !staging.usable || staging.sealed) throw new IngestError('INTERNAL', 'the stage is not open');
     try {
-      staging.load ??= new StreamedLoad(staging.conn, this.loadEncodedSql);
-      await staging.load.push(batch.payload, batch.count);
+      await staging.loads.push(batch.payload, batch.count);
     } catch (err) {
       staging.usable = false;
       throw stageFailure(err);
@@ -216,11 +218,10 @@ export class MysqlSink implements RowSink {
   private async sealStage(): Promise<void> {
     const staging = this.staging;
     if (staging === null || !staging.usable) throw new IngestError('INTERNAL', 'the stage is not open');
-    const load = staging.load;
-    staging.load = null;
-    if (load === null) return;
+    if (staging.sealed) return;
+    staging.sealed = true;
     try {
-      await this.checkLoaded(staging.conn, await load.end(), load.rows, 'the stage', 'the stage is undone');
+      await staging.loads.seal();
     } catch (err) {
       staging.usable = false;
       throw stageFailure(err);
@@ -234,12 +235,14 @@ export class MysqlSink implements RowSink {
     this.staging = null;
     const { conn } = staging;
     if (how === 'abandon') {
+      // A load waiting for room fails at once: the destroyed connection never answers it.
+      staging.loads.abort();
       conn.destroy();
       return;
     }
     try {
       // A LOAD DATA still reading its data ends first (the connection serves one statement at a time).
-      await staging.load?.end().catch(() => undefined);
+      await staging.loads.stop();
       await conn.rollback();
       await conn.query(`DROP TABLE IF EXISTS ${quoteId(this.plan.table)}`);
       await conn.end();
@@ -316,12 +319,12 @@ export class MysqlSink implements RowSink {
   private async commitStage(run: RunInfo, batches: number): Promise<boolean> {
     const staging = this.staging!;
     const { conn } = staging;
-    if (staging.load !== null) {
+    if (!staging.sealed) {
       // Not sealed by the caller: sealed here, and a stage missing rows is refused like a failed commit.
       try {
         await this.sealStage();
       } catch (err) {
-        this.options.onStageRefused?.(err instanceof IngestError ? err.code : mysqlErrorLabel(err));
+        this.options.onStageRefused?.(err instanceof IngestError ? String(err.context.status ?? err.code) : mysqlErrorLabel(err));
         return false;
       }
     }
