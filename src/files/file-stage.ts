@@ -3,6 +3,7 @@ import path from 'node:path';
 import type { Plan } from '../config/types.js';
 import { runtimeFor } from '../categories/registry.js';
 import type { FileHandler, RecordFiles } from './types.js';
+import { copyStraightInto } from './destination.js';
 
 /**
  * The files of a fresh run, copied while the check pass reads them, into a directory of their own
@@ -19,13 +20,18 @@ import type { FileHandler, RecordFiles } from './types.js';
  */
 export class FileStage {
   private abandoned = false;
+  /** Ends `dir`'s private marking (copyStraightInto): once it is moved into place or removed. */
+  private readonly published: () => void;
 
   private constructor(
     /** Where the copies go: `<stage-root>/<table>.<run id>/`. */
     readonly dir: string,
     /** The category's file handler, copying into `dir`. */
     private readonly copies: FileHandler,
-  ) {}
+  ) {
+    // Nobody sees the directory before it is complete: no temporary name per file.
+    this.published = copyStraightInto(dir);
+  }
 
   /** Removes what earlier runs on this table left behind, then creates the run's empty directory. */
   static async create(root: string, plan: Plan, runId: string): Promise<FileStage> {
@@ -78,6 +84,7 @@ export class FileStage {
     if (this.abandoned) return false;
     try {
       await mkdir(path.dirname(destination), { recursive: true });
+      this.published();
       await rename(this.dir, destination);
       return true;
     } catch {
@@ -88,6 +95,7 @@ export class FileStage {
 
   /** Removes the directory and whatever is in it (nothing once it was moved into place). */
   async remove(): Promise<void> {
+    this.published();
     await rm(this.dir, { recursive: true, force: true }).catch(() => undefined);
   }
 }

@@ -1,6 +1,8 @@
 import { mkdir, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { watch } from 'node:fs';
+import { copyInto } from '../../src/files/destination.js';
 import { FileStage } from '../../src/files/file-stage.js';
 import { checkedCells, planAndHandler } from '../support/file-handlers.js';
 import { exists, listFiles } from '../support/files.js';
@@ -34,6 +36,35 @@ describe('FileStage', () => {
     expect((await stat(stageRoot)).mode & 0o777).toBe(0o700);
     await stage.remove();
     expect(await listFiles(plan.destination)).toEqual(['a.txt', 'b.txt']);
+  });
+
+  it('copies into the stage straight under the final names; into a destination, through a temporary name and a rename', async () => {
+    const { root, plan, handler, stageRoot } = await setup({ 'a.txt': 'alpha', 'b.txt': 'beta' });
+    /** The names that appeared in `dir` (inotify) while `work` ran. */
+    async function namesSeen(dir: string, work: () => Promise<unknown>): Promise<string[]> {
+      const seen = new Set<string>();
+      const watcher = watch(dir, (_event, name) => name && seen.add(String(name)));
+      try {
+        await work();
+        await new Promise((resolve) => setTimeout(resolve, 100));
+      } finally {
+        watcher.close();
+      }
+      return [...seen].sort();
+    }
+    const stage = await FileStage.create(stageRoot, plan, 'run-1');
+    expect(await namesSeen(stage.dir, async () => stage.add(await handler.check(checkedCells('a'))))).toEqual(['a.txt']);
+    await stage.remove();
+    // Once removed (or moved into place), the directory is no longer private.
+    await mkdir(stage.dir);
+    const source = path.join(root, 'ds', 'texts', 'b.txt');
+    for (const dir of [stage.dir, plan.destination]) {
+      await mkdir(dir, { recursive: true });
+      const seen = await namesSeen(dir, () => copyInto(source, dir, 'b.txt', false));
+      expect(seen).toContain('b.txt');
+      expect(seen.filter((n) => n.endsWith('.partial'))).toHaveLength(1);
+      expect(await listFiles(dir)).toEqual(['b.txt']);
+    }
   });
 
   it('replaces an empty destination directory', async () => {
