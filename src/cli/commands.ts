@@ -145,6 +145,12 @@ async function ingestCommand(args: CliArgs, io: CliIO): Promise<number> {
       spoolDir: path.join(env.storageRoot, '.tracebloc-ingest', 'spool'),
       // Files copied during the check pass, renamed into <storage-root>/<table>/ once accepted: same volume.
       stageDir: path.join(env.storageRoot, '.tracebloc-ingest', 'stage'),
+      // The HTTP client's code, loaded while the check pass reads (see openBackend below).
+      prepareBackend: env.token
+        ? async () => {
+            await import('../backend/http-transport.js');
+          }
+        : undefined,
       openBackend: async (ingestorId) => {
         const dir = reportDirFor(ingestorId);
         await mkdir(dir, { recursive: true });

@@ -133,6 +133,13 @@ export interface RowSink {
    */
   preflight(identity: RunIdentity): Promise<PriorRun | null>;
   /**
+   * Creates what every run of this sink needs whatever its data (for MySQL: the database and the
+   * bookkeeping tables; never the dataset table), so `open` has less to do once the data is accepted.
+   * Called during the check pass of a run; idempotent, and `open` does it anyway (a failure here is
+   * met again there).
+   */
+  prepare?(): Promise<void>;
+  /**
    * Creates the destination (or reopens it to resume). Called only after the check pass accepted the
    * data. Returns the per-table salt of the data_id keys, and `staged: true` when it committed the
    * stage's rows (`RunInfo.staged`); otherwise the write pass writes every row.

@@ -106,8 +106,8 @@ export class MysqlSink implements RowSink {
   private stageOpening: Promise<unknown> | null = null;
   /** The database exists (connections may select it). */
   private databaseReady = false;
-  /** The database and the bookkeeping tables exist (prepareDatabase ran). */
-  private bookkeepingReady = false;
+  /** Creating the database and the bookkeeping tables (prepareDatabase), once asked. */
+  private preparing: Promise<void> | null = null;
   private readonly sql: string;
   private readonly loadSql: string;
   private readonly insertEncodedSql: string;
@@ -251,10 +251,25 @@ export class MysqlSink implements RowSink {
     }
   }
 
-  /** The database and the bookkeeping tables, created where missing. */
-  private async prepareDatabase(): Promise<void> {
-    // Once per sink: a staged run prepares it before the check pass, and `open` need not again.
-    if (this.bookkeepingReady) return;
+  /** See RowSink.prepare. */
+  prepare(): Promise<void> {
+    return this.prepareDatabase();
+  }
+
+  /**
+   * The database and the bookkeeping tables, created where missing. Once per sink, shared by whoever
+   * asks first (the stage, `prepare` during the check pass, `open`); after a failure the next caller
+   * tries again.
+   */
+  private prepareDatabase(): Promise<void> {
+    this.preparing ??= this.createBookkeeping().catch((err: unknown) => {
+      this.preparing = null;
+      throw err;
+    });
+    return this.preparing;
+  }
+
+  private async createBookkeeping(): Promise<void> {
     await this.retrying(async (conn) => {
       await conn.query(createDatabaseSql(this.settings.database));
       this.databaseReady = true;
@@ -264,7 +279,6 @@ export class MysqlSink implements RowSink {
       await this.ensureRunColumns(conn);
       await conn.query(META_TABLE_SQL);
     });
-    this.bookkeepingReady = true;
   }
 
   async open(run: RunInfo): Promise<{ salt: string; staged?: boolean }> {
