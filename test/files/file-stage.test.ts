@@ -55,10 +55,14 @@ describe('FileStage', () => {
     const stage = await FileStage.create(stageRoot, plan, 'run-1');
     expect(await namesSeen(stage.dir, async () => stage.add(await handler.check(checkedCells('a'))))).toEqual(['a.txt']);
     await stage.remove();
-    // Once removed (or moved into place), the directory is no longer private.
+    // Once removed or moved into place, the directory is no longer private.
     await mkdir(stage.dir);
+    const moved = await FileStage.create(stageRoot, plan, 'run-2');
+    await moved.add(await handler.check(checkedCells('b')));
+    expect(await moved.moveInto(path.join(root, 'elsewhere'))).toBe(true);
+    await mkdir(moved.dir);
     const source = path.join(root, 'ds', 'texts', 'b.txt');
-    for (const dir of [stage.dir, plan.destination]) {
+    for (const dir of [stage.dir, moved.dir, plan.destination]) {
       await mkdir(dir, { recursive: true });
       const seen = await namesSeen(dir, () => copyInto(source, dir, 'b.txt', false));
       expect(seen).toContain('b.txt');

@@ -1,4 +1,5 @@
-import { appendFile } from 'node:fs/promises';
+import { appendFile, mkdtemp, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BackendClient } from '../../src/backend/client.js';
@@ -92,6 +93,43 @@ describe('readying a run during its check pass', () => {
     expect(calls.indexOf('prepareBackend')).toBeLessThan(calls.indexOf('openBackend'));
     expect(calls.filter((c) => c === 'prepare')).toHaveLength(1);
     await db.query(`DROP DATABASE \`${database}\``);
+  });
+
+  it('it happens while the check pass reads, not after it (a run without a stage, 60,000 rows)', async () => {
+    const dir = await mkdtemp(path.join(tmpdir(), 'tb-ready-'));
+    await writeFile(path.join(dir, 'd.csv'), 'x,y\n' + Array.from({ length: 60_000 }, (_, i) => `${i},${i % 2 ? 'odd' : 'even'}`).join('\n') + '\n');
+    const yaml = path.join(dir, 'i.yaml');
+    await writeFile(yaml, 'apiVersion: tracebloc.io/v1\nkind: IngestConfig\ntable: ready_rows\nintent: train\ncategory: tabular_classification\ncsv: d.csv\nschema:\n  x: INT\nlabel: y\n');
+    const { plan } = await loadPlan(yaml, { storageRoot: dir });
+    const database = `${db.name}_during`;
+    const sink = new RecordingSink(plan, { ...MYSQL, database, waitSeconds: 5 });
+    let prepareAt = Infinity;
+    let backendAt = Infinity;
+    const prepare = sink.prepare.bind(sink);
+    sink.prepare = () => {
+      prepareAt = performance.now();
+      return prepare();
+    };
+    const started = performance.now();
+    try {
+      // No spool, so no stage: the sink is readied by readyAhead, not by a stage.
+      const result = await ingest({
+        plan, mode: 'run', sink, logger, ingestorId: 'ready-during', correlationId: null,
+        prepareBackend: async () => {
+          backendAt = performance.now();
+        },
+        openBackend: async (id) =>
+          new BackendClient(new HttpTransport({ baseUrl: backend.url, token: 'ready-token', baseDelayMs: 1 }), { table: plan.table, ingestorId: id, intent: plan.intent }),
+      });
+      expect(result.status).toBe('succeeded');
+      // The check pass began after `started` and lasted checkMs: both calls came before it ended.
+      expect(result.timings.checkMs).toBeGreaterThan(20);
+      expect(prepareAt - started).toBeLessThan(result.timings.checkMs);
+      expect(backendAt - started).toBeLessThan(result.timings.checkMs);
+    } finally {
+      await sink.close();
+      await db.query(`DROP DATABASE IF EXISTS \`${database}\``);
+    }
   });
 
   it('a refused run has created only the bookkeeping tables: no dataset table, nothing sent', async () => {

@@ -258,8 +258,8 @@ export class MysqlSink implements RowSink {
 
   /**
    * The database and the bookkeeping tables, created where missing. Once per sink, shared by whoever
-   * asks first (the stage, `prepare` during the check pass, `open`); after a failure the next caller
-   * tries again.
+   * asks first (the stage, `prepare` during the check pass, `open`); a caller that joins an attempt
+   * that fails gets its failure (already retried: `retrying`), one that comes after it tries again.
    */
   private prepareDatabase(): Promise<void> {
     this.preparing ??= this.createBookkeeping().catch((err: unknown) => {

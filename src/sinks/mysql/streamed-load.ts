@@ -14,7 +14,8 @@ export function* packetSized(buffers: readonly Buffer[]): Generator<Buffer> {
 }
 
 /**
- * Bytes of LOAD DATA text that may wait in a statement's stream before `push` waits: a couple of
+ * Bytes of LOAD DATA text that may wait in a statement's stream before `push` waits (checked after
+ * each piece, so the stream may hold one piece more, at most 1 MiB): a couple of
  * batches, so the server never runs dry while the next one is prepared, and memory does not grow
  * with the rows when the server is the slower side. (mysql2 pauses the stream while the socket's
  * buffer is full, so the data waits here, not there.)
@@ -60,7 +61,12 @@ export class StreamedLoads {
     if (this.sealed) throw new IngestError('INTERNAL', 'rows pushed into a sealed LOAD DATA');
     if (this.failure !== null) throw this.failure;
     this.clearIdle();
-    this.current ??= new StreamedStatement(this.conn, this.sql);
+    if (this.current === null) {
+      // A statement ended for idleness is checked before the next starts (its check's query would
+      // otherwise wait behind the new statement, and rows would go on into a doomed stage).
+      await this.ended;
+      this.current = new StreamedStatement(this.conn, this.sql);
+    }
     await this.current.push(payload, count);
     this.idle = setTimeout(() => void this.endCurrent(), this.idleMs);
     this.idle.unref();
@@ -147,6 +153,7 @@ class StreamedStatement {
       while (this.data.readableLength > STREAM_HIGH_WATER) {
         this.throwIfFailed();
         await new Promise<void>((resolve) => (this.waiter = resolve));
+        if (this.ended) throw new IngestError('INTERNAL', 'rows pushed into a LOAD DATA that has ended');
       }
     }
     this.throwIfFailed();
