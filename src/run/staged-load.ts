@@ -30,10 +30,11 @@ export interface StageTarget {
  * The check pass's accepted rows, cut into the write pass's batches (same size, same order, same
  * data_ids) and loaded into the sink's stage while the source is still being read, so MySQL works
  * on the other core instead of after the check. Batches that wait when the stage gets to them are
- * handed over together; `finish` seals the stage (RowStage.seal: every row taken). The stage may still be opening when the first rows come (its table is created
- * meanwhile): they wait for it, unencoded, within a tighter bound. A stage that cannot be opened, a
- * load that fails, or a seal that finds rows missing ends the staging (the write pass then writes every row as usual); it never
- * fails the run.
+ * handed over together; `finish` seals the stage (RowStage.seal: every row taken). The stage may
+ * still be opening when the first rows come (its table is created meanwhile): they wait for it,
+ * unencoded, within a tighter bound. A stage that cannot be opened, a load that fails, or a seal
+ * that finds rows missing ends the staging (the write pass then writes every row as usual); it
+ * never fails the run.
  */
 export class StagedLoad {
   private readonly batcher: SpooledBatcher;
