@@ -44,9 +44,9 @@ describe('Dockerfile', () => {
     const user = instructions.filter((l) => l.startsWith('USER '));
     expect(user).toEqual(['USER 65534:65534']);
     const entrypoint = instructions.filter((l) => l.startsWith('ENTRYPOINT '));
-    expect(entrypoint).toEqual(['ENTRYPOINT ["node", "--max-semi-space-size=8", "--heap-growing-percent=50", "--no-wasm-tier-up", "/app/dist/cli.mjs"]']);
+    expect(entrypoint).toEqual(['ENTRYPOINT ["node", "--max-semi-space-size=8", "--heap-growing-percent=50", "--no-wasm-tier-up", "--no-parallel-scavenge", "/app/dist/cli.mjs"]']);
     // What the benchmark runs the CLI with, and the bundle the tests run.
-    expect(entrypointOf(REPO)).toEqual({ flags: ['--max-semi-space-size=8', '--heap-growing-percent=50', '--no-wasm-tier-up'], script: CLI });
+    expect(entrypointOf(REPO)).toEqual({ flags: ['--max-semi-space-size=8', '--heap-growing-percent=50', '--no-wasm-tier-up', '--no-parallel-scavenge'], script: CLI });
     expect(instructions.some((l) => l.startsWith('CMD '))).toBe(false);
     expect(instructions.indexOf('USER 65534:65534')).toBeGreaterThan(instructions.findLastIndex((l) => l.startsWith('COPY ')));
   });
