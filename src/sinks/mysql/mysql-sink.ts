@@ -101,7 +101,7 @@ export class MysqlSink implements RowSink {
    * The check pass's rows (see `stage`): an open transaction on a connection of its own, committed by
    * `open`, and the table salt their data_ids were made with.
    */
-  private staging: { conn: Connection; usable: boolean; salt: string; loads: StreamedLoads; sealed: boolean } | null = null;
+  private staging: { conn: Connection; usable: boolean; salt: string; loads: StreamedLoads } | null = null;
   /** The opening of the stage, once `stage` was called (one per sink; never rejects): `open` and `close` wait for it first. */
   private stageOpening: Promise<unknown> | null = null;
   /** The database exists (connections may select it). */
@@ -192,7 +192,7 @@ export class MysqlSink implements RowSink {
       throw err;
     }
     const loads = new StreamedLoads(conn, this.loadEncodedSql, (result, rows) => this.checkLoaded(conn, result, rows, 'the stage', 'the stage is undone'), this.options.stageIdleMs);
-    this.staging = { conn, usable: true, salt, loads, sealed: false };
+    this.staging = { conn, usable: true, salt, loads };
     const stage: RowStage = {
       encode: (dataIds, rows) => this.encodeRows(run.ingestorId, dataIds, rows),
       load: (batch) => this.loadStaged(batch),
@@ -205,7 +205,7 @@ export class MysqlSink implements RowSink {
   /** The stage's rows go into one LOAD DATA for as long as batches keep coming (StreamedLoads). */
   private async loadStaged(batch: EncodedBatch): Promise<void> {
     const staging = this.staging;
-    if (staging === null || !staging.usable || staging.sealed) throw new IngestError('INTERNAL', 'the stage is not open');
+    if (staging === null || !staging.usable || staging.loads.sealed) throw new IngestError('INTERNAL', 'the stage is not open');
     try {
       await staging.loads.push(batch.payload, batch.count);
     } catch (err) {
@@ -218,8 +218,7 @@ export class MysqlSink implements RowSink {
   private async sealStage(): Promise<void> {
     const staging = this.staging;
     if (staging === null || !staging.usable) throw new IngestError('INTERNAL', 'the stage is not open');
-    if (staging.sealed) return;
-    staging.sealed = true;
+    if (staging.loads.sealed) return;
     try {
       await staging.loads.seal();
     } catch (err) {
@@ -333,7 +332,7 @@ export class MysqlSink implements RowSink {
   private async commitStage(run: RunInfo, batches: number): Promise<boolean> {
     const staging = this.staging!;
     const { conn } = staging;
-    if (!staging.sealed) {
+    if (!staging.loads.sealed) {
       // Not sealed by the caller: sealed here, and a stage missing rows is refused like a failed commit.
       try {
         await this.sealStage();

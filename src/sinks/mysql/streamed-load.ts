@@ -47,7 +47,8 @@ export class StreamedLoads {
   /** The first statement that failed its check (then nothing more is pushed). */
   private failure: unknown = null;
   private idle: NodeJS.Timeout | null = null;
-  private sealed = false;
+  /** `seal`, `stop` or `abort` was called: no more rows. */
+  private closed = false;
 
   constructor(
     private readonly conn: Connection,
@@ -56,9 +57,14 @@ export class StreamedLoads {
     private readonly idleMs = STATEMENT_IDLE_MS,
   ) {}
 
+  /** Whether it takes no more rows (sealed, stopped or aborted). */
+  get sealed(): boolean {
+    return this.closed;
+  }
+
   /** Adds rows to the running statement (starting one if none runs); resolves when there is room for more. */
   async push(payload: readonly Buffer[], count: number): Promise<void> {
-    if (this.sealed) throw new IngestError('INTERNAL', 'rows pushed into a sealed LOAD DATA');
+    if (this.closed) throw new IngestError('INTERNAL', 'rows pushed into a sealed LOAD DATA');
     if (this.failure !== null) throw this.failure;
     this.clearIdle();
     if (this.current === null) {
@@ -74,14 +80,14 @@ export class StreamedLoads {
 
   /** After the last rows: ends the running statement and resolves once every statement took all its rows. */
   async seal(): Promise<void> {
-    this.sealed = true;
+    this.closed = true;
     this.clearIdle();
     await this.endCurrent();
   }
 
   /** Ends the running statement without checking it (the rows are being undone); never throws. */
   async stop(): Promise<void> {
-    this.sealed = true;
+    this.closed = true;
     this.clearIdle();
     const statement = this.current;
     this.current = null;
@@ -90,7 +96,7 @@ export class StreamedLoads {
 
   /** Fails the running statement's waiting `push` at once (its connection is being destroyed). */
   abort(): void {
-    this.sealed = true;
+    this.closed = true;
     this.clearIdle();
     this.current?.abort();
   }
